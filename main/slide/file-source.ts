@@ -1,0 +1,50 @@
+// Random-access reads from a slide file. Readers never load a whole file: they read what they need.
+import { open, type FileHandle } from 'node:fs/promises';
+import { SlideError } from './slide-errors.js';
+
+export class FileSource {
+  private constructor(
+    readonly path: string,
+    readonly size: number,
+    private readonly handle: FileHandle,
+  ) {}
+
+  static async open(path: string): Promise<FileSource> {
+    let handle: FileHandle;
+    try {
+      handle = await open(path, 'r');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') throw new SlideError('not-found', `No such file: ${path}`);
+      if (code === 'EISDIR') throw new SlideError('unsupported-format', `${path} is a folder, not a slide file`);
+      throw new SlideError('io', `Cannot open ${path}: ${(err as Error).message}`);
+    }
+    const stat = await handle.stat();
+    return new FileSource(path, stat.size, handle);
+  }
+
+  /** Exactly `length` bytes at `offset`, or a `truncated` SlideError when the file ends first. */
+  async read(offset: number, length: number): Promise<Buffer> {
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
+      throw new SlideError('corrupt', `Invalid read of ${length} bytes at offset ${offset} in ${this.path}`);
+    }
+    if (offset + length > this.size) {
+      throw new SlideError(
+        'truncated',
+        `${this.path} is truncated or corrupt: data at bytes ${offset}–${offset + length} lies past its end (${this.size} bytes)`,
+      );
+    }
+    const buf = Buffer.allocUnsafe(length);
+    let done = 0;
+    while (done < length) {
+      const { bytesRead } = await this.handle.read(buf, done, length - done, offset + done);
+      if (bytesRead === 0) throw new SlideError('truncated', `${this.path} ended while reading at ${offset + done}`);
+      done += bytesRead;
+    }
+    return buf;
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close();
+  }
+}
