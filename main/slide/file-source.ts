@@ -20,6 +20,10 @@ export class FileSource {
       throw new SlideError('io', `Cannot open ${path}: ${(err as Error).message}`);
     }
     const stat = await handle.stat();
+    if (stat.isDirectory()) {
+      await handle.close();
+      throw new SlideError('unsupported-format', `${path} is a folder, not a slide file`);
+    }
     return new FileSource(path, stat.size, handle);
   }
 

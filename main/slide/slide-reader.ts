@@ -66,5 +66,11 @@ export interface SlideFormat {
   readonly name: string;
   /** Cheap check from the file's first bytes / directory; must not throw on foreign files. */
   detect(source: import('./file-source.js').FileSource): Promise<boolean>;
-  open(source: import('./file-source.js').FileSource): Promise<SlideReader>;
+  open(source: import('./file-source.js').FileSource, options?: OpenSlideOptions): Promise<SlideReader>;
+}
+
+/** Engine options for one open slide. */
+export interface OpenSlideOptions {
+  /** Decoded-tile cache capacity in bytes (default 64 MiB). */
+  tileCacheBytes?: number;
 }

@@ -1,9 +1,14 @@
 // Every `tessera` subcommand, one file each. Adding a command is adding a file and a line here.
 import type { Command } from 'commander';
+import { registerTile } from './tile.js';
+import { registerServe } from './serve.js';
+import { registerInfo } from './info.js';
+import { registerRegion } from './region.js';
+import { registerAssociated } from './associated.js';
 
 type Register = (program: Command) => void;
 
-const commands: Register[] = [];
+const commands: Register[] = [registerInfo, registerRegion, registerAssociated, registerTile, registerServe];
 
 export function registerCommands(program: Command): void {
   for (const register of commands) register(program);

@@ -1,0 +1,67 @@
+// JPEG: TIFF abbreviated streams made whole (shared JPEGTables spliced in), decoded by sharp (libjpeg-turbo).
+import sharp from 'sharp';
+import { SlideError } from '../slide-errors.js';
+import { toRgba, type RgbaImage } from './rgba.js';
+
+const SOI = 0xd8;
+const EOI = 0xd9;
+
+// APP14 "Adobe", version 100, flags 0, transform 0: "these 3 components are RGB, not YCbCr".
+const ADOBE_RGB_MARKER = Buffer.from([0xff, 0xee, 0x00, 0x0e, 0x41, 0x64, 0x6f, 0x62, 0x65, 0x00, 0x64, 0, 0, 0, 0, 0]);
+
+/**
+ * A complete, standalone JPEG from a TIFF tile/strip and its directory's JPEGTables (TIFF Technical Note 2):
+ * tables = SOI, DQT/DHT…, EOI; piece = SOI, SOF, SOS… EOI. Result = tables minus EOI + piece minus SOI.
+ * `rgb` (TIFF Photometric RGB): the components are R, G, B as libtiff tells libjpeg, but Aperio's streams
+ * carry no marker saying so (ids 0,1,2, no Adobe/JFIF), and any decoder would then assume YCbCr and
+ * shift every colour. An Adobe transform-0 marker makes the stream say RGB for sharp and browsers alike.
+ */
+export function completeTiffJpeg(tables: Buffer | undefined, piece: Buffer, rgb: boolean): Buffer {
+  if (!isJpegStart(piece)) throw new SlideError('corrupt', 'A JPEG tile does not start with a JPEG marker');
+  const parts: Buffer[] = [];
+  if (tables && tables.length >= 4) {
+    if (!isJpegStart(tables)) throw new SlideError('corrupt', 'The shared JPEG tables are not a JPEG stream');
+    const tablesEnd = tables[tables.length - 2] === 0xff && tables[tables.length - 1] === EOI ? tables.length - 2 : tables.length;
+    parts.push(tables.subarray(0, 2));
+    if (rgb && !hasColourMarker(tables) && !hasColourMarker(piece)) parts.push(ADOBE_RGB_MARKER);
+    parts.push(tables.subarray(2, tablesEnd));
+  } else {
+    parts.push(piece.subarray(0, 2));
+    if (rgb && !hasColourMarker(piece)) parts.push(ADOBE_RGB_MARKER);
+  }
+  parts.push(piece.subarray(2));
+  return Buffer.concat(parts);
+}
+
+/** True when the header (up to SOS) has a JFIF (APP0) or Adobe (APP14) marker, which decide colour themselves. */
+function hasColourMarker(stream: Buffer): boolean {
+  let i = 2;
+  while (i + 4 <= stream.length && stream[i] === 0xff) {
+    const marker = stream[i + 1];
+    if (marker === 0xda || marker === EOI) return false;
+    if (marker === 0xe0 || marker === 0xee) return true;
+    i += 2 + stream.readUInt16BE(i + 2);
+  }
+  return false;
+}
+
+function isJpegStart(b: Buffer): boolean {
+  return b.length >= 2 && b[0] === 0xff && b[1] === SOI;
+}
+
+/**
+ * Decodes a complete JPEG to RGBA. Errors from libjpeg become SlideErrors. `maxPixels` (the tile's size)
+ * stops a corrupt header that claims a huge image before any memory is spent on it.
+ */
+export async function decodeJpeg(stream: Buffer, maxPixels: number): Promise<RgbaImage> {
+  try {
+    const { data, info } = await sharp(stream, { failOn: 'error', limitInputPixels: Math.max(1, maxPixels) })
+      .ensureAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    return toRgba(data, info.width, info.height, info.channels);
+  } catch (err) {
+    if (err instanceof SlideError) throw err;
+    throw new SlideError('corrupt', `A JPEG tile could not be decoded: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,53 @@
+// A TIFF directory as a pyramid level: tiles (or strips) read with bounds checks and decoded to RGBA.
+import type { RgbaImage } from '../codecs/rgba.js';
+import { completeTiffJpeg } from '../codecs/jpeg.js';
+import { checkRegionSize, copyRegion } from '../region-reader.js';
+import type { NativeTile } from '../slide-reader.js';
+import { SlideError } from '../slide-errors.js';
+import type { TileGridLevel } from '../tile-grid.js';
+import type { AssociatedImageSource } from '../tiled-slide.js';
+import { decodeTiffPiece, SUPPORTED_COMPRESSIONS } from './decode-tiff-piece.js';
+import type { TiffFile } from './tiff-file.js';
+import { readTiffPiece, type TiffImage } from './tiff-image.js';
+import { Compression, Photometric } from './tiff-tags.js';
+
+export function tiffLevel(file: TiffFile, image: TiffImage, downsample: number): TileGridLevel {
+  checkDecodable(file, image);
+  return {
+    width: image.width,
+    height: image.height,
+    downsample,
+    tileWidth: image.tileWidth,
+    tileHeight: image.tileHeight,
+    tilesAcross: image.tilesAcross,
+    tilesDown: image.tilesDown,
+    async decodeTile(col: number, row: number): Promise<RgbaImage> {
+      return decodeTiffPiece(image, await readTiffPiece(file, image, col, row), row);
+    },
+    async readNativeTile(col: number, row: number): Promise<NativeTile | null> {
+      if (image.compression !== Compression.JPEG || !image.tiled) return null;
+      const bytes = completeTiffJpeg(image.jpegTables, await readTiffPiece(file, image, col, row), image.photometric === Photometric.RGB);
+      return { encoding: 'jpeg', bytes, width: image.tileWidth, height: image.tileHeight };
+    },
+  };
+}
+
+/** A whole (usually stripped) image decoded at once: thumbnail, label, macro. */
+export function tiffAssociatedImage(file: TiffFile, image: TiffImage, name: string): AssociatedImageSource {
+  const level = tiffLevel(file, image, 1);
+  return {
+    name,
+    width: image.width,
+    height: image.height,
+    read: async () => {
+      checkRegionSize(image.width, image.height);
+      return copyRegion(level, (col, row) => level.decodeTile(col, row), 0, 0, image.width, image.height);
+    },
+  };
+}
+
+function checkDecodable(file: TiffFile, image: TiffImage): void {
+  if (!SUPPORTED_COMPRESSIONS.has(image.compression)) {
+    throw new SlideError('unsupported-feature', `${file.source.path} uses TIFF compression ${image.compression}, which Tessera cannot decode`);
+  }
+}

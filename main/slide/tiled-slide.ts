@@ -1,0 +1,145 @@
+// The one SlideReader behind every tiled format: a format driver supplies levels (tile grids),
+// metadata and associated images; this class adds argument checks, the shared tile cache and regions.
+import type { RgbaImage } from './codecs/rgba.js';
+import { readLevelRegion } from './region-reader.js';
+import { SlideError } from './slide-errors.js';
+import type { AssociatedImageInfo, NativeTile, OpenSlideOptions, RawImage, SlideLevel, SlideReader } from './slide-reader.js';
+import { DEFAULT_TILE_CACHE_BYTES, TileCache } from './tile-cache.js';
+import type { TileGridLevel } from './tile-grid.js';
+import type { FileSource } from './file-source.js';
+
+export interface AssociatedImageSource extends AssociatedImageInfo {
+  read(): Promise<RgbaImage>;
+}
+
+export interface TiledSlideParts {
+  vendor: string;
+  source: FileSource;
+  levels: TileGridLevel[];
+  mpp: { x: number; y: number } | null;
+  objectivePower: number | null;
+  /** Vendor and `tiff.*` properties; the engine adds the `openslide.*` level/vendor/mpp ones. */
+  properties: Record<string, string>;
+  associated: AssociatedImageSource[];
+}
+
+export class TiledSlide implements SlideReader {
+  readonly vendor: string;
+  readonly levels: readonly SlideLevel[];
+  readonly mpp: { x: number; y: number } | null;
+  readonly objectivePower: number | null;
+  readonly properties: Readonly<Record<string, string>>;
+  readonly associatedImages: readonly AssociatedImageInfo[];
+  /** The open file (for fingerprints and diagnostics). */
+  readonly source: FileSource;
+  readonly cache: TileCache;
+  private readonly grid: TileGridLevel[];
+  private readonly associated: Map<string, AssociatedImageSource>;
+  private closed = false;
+
+  constructor(parts: TiledSlideParts, options: OpenSlideOptions = {}) {
+    if (parts.levels.length === 0) throw new SlideError('corrupt', `${parts.source.path} has no pyramid levels`);
+    this.vendor = parts.vendor;
+    this.source = parts.source;
+    this.grid = parts.levels;
+    this.levels = parts.levels.map(({ width, height, downsample, tileWidth, tileHeight }) => ({ width, height, downsample, tileWidth, tileHeight }));
+    this.mpp = parts.mpp;
+    this.objectivePower = parts.objectivePower;
+    this.associated = new Map(parts.associated.map((a) => [a.name, a]));
+    this.associatedImages = parts.associated.map(({ name, width, height }) => ({ name, width, height }));
+    this.properties = Object.freeze(withOpenSlideProperties(parts));
+    this.cache = new TileCache(options.tileCacheBytes ?? DEFAULT_TILE_CACHE_BYTES);
+  }
+
+  readRegion(level: number, x: number, y: number, width: number, height: number): Promise<RawImage> {
+    return this.guard(() => {
+      const grid = this.level(level);
+      return readLevelRegion(grid, (col, row) => this.decodedTile(level, col, row), x, y, width, height);
+    });
+  }
+
+  readNativeTile(level: number, col: number, row: number): Promise<NativeTile | null> {
+    return this.guard(() => {
+      const grid = this.level(level);
+      checkTile(grid, col, row);
+      return grid.readNativeTile(col, row);
+    });
+  }
+
+  /** Tile (col, row) of `level` decoded to RGBA, through the cache. */
+  decodedTile(level: number, col: number, row: number): Promise<RgbaImage> {
+    return this.guard(() => {
+      const grid = this.level(level);
+      checkTile(grid, col, row);
+      return this.cache.getOrLoad(`${level}/${col}/${row}`, () => grid.decodeTile(col, row));
+    });
+  }
+
+  readAssociatedImage(name: string): Promise<RawImage> {
+    return this.guard(() => {
+      this.checkOpen();
+      const image = this.associated.get(name);
+      if (!image) {
+        const known = [...this.associated.keys()].join(', ') || 'none';
+        throw new SlideError('invalid-argument', `No associated image "${name}" in this slide (it has: ${known})`);
+      }
+      return image.read();
+    });
+  }
+
+  /** Callers catch one error type: anything else a decoder or the OS throws becomes a SlideError. */
+  private async guard<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      if (err instanceof SlideError) throw err;
+      throw new SlideError('corrupt', `${this.source.path} could not be read: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.cache.clear();
+    await this.source.close();
+  }
+
+  private level(level: number): TileGridLevel {
+    this.checkOpen();
+    const grid = this.grid[level];
+    if (!Number.isInteger(level) || !grid) {
+      throw new SlideError('invalid-argument', `Level ${level} does not exist (this slide has levels 0–${this.grid.length - 1})`);
+    }
+    return grid;
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new SlideError('invalid-argument', 'This slide has been closed');
+  }
+}
+
+function checkTile(grid: TileGridLevel, col: number, row: number): void {
+  if (!Number.isInteger(col) || !Number.isInteger(row) || col < 0 || row < 0 || col >= grid.tilesAcross || row >= grid.tilesDown) {
+    throw new SlideError('invalid-argument', `Tile (${col}, ${row}) is outside the ${grid.tilesAcross}×${grid.tilesDown} tile grid of this level`);
+  }
+}
+
+/** OpenSlide's standard properties derived from the geometry and metadata. */
+function withOpenSlideProperties(parts: TiledSlideParts): Record<string, string> {
+  const p: Record<string, string> = { ...parts.properties };
+  p['openslide.vendor'] = parts.vendor;
+  p['openslide.level-count'] = String(parts.levels.length);
+  parts.levels.forEach((l, i) => {
+    p[`openslide.level[${i}].width`] = String(l.width);
+    p[`openslide.level[${i}].height`] = String(l.height);
+    p[`openslide.level[${i}].downsample`] = String(l.downsample);
+    p[`openslide.level[${i}].tile-width`] = String(l.tileWidth);
+    p[`openslide.level[${i}].tile-height`] = String(l.tileHeight);
+  });
+  if (parts.mpp) {
+    p['openslide.mpp-x'] ??= String(parts.mpp.x);
+    p['openslide.mpp-y'] ??= String(parts.mpp.y);
+  }
+  if (parts.objectivePower !== null) p['openslide.objective-power'] ??= String(parts.objectivePower);
+  return Object.fromEntries(Object.entries(p).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
