@@ -5,10 +5,12 @@ import { registerServe } from './serve.js';
 import { registerInfo } from './info.js';
 import { registerRegion } from './region.js';
 import { registerAssociated } from './associated.js';
+import { registerProbe } from './probe.js';
+import { registerHeatmap } from './heatmap.js';
 
 type Register = (program: Command) => void;
 
-const commands: Register[] = [registerInfo, registerRegion, registerAssociated, registerTile, registerServe];
+const commands: Register[] = [registerInfo, registerRegion, registerAssociated, registerTile, registerServe, registerProbe, registerHeatmap];
 
 export function registerCommands(program: Command): void {
   for (const register of commands) register(program);

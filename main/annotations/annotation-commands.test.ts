@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { defaultClasses } from './annotation-classes.js';
+import { canRedo, canUndo, execute, redo, startHistory, undo } from './annotation-commands.js';
+import { emptyDocument } from './annotation-model.js';
+
+test('command stack: execute, undo, redo; a new edit clears redo; documents are never mutated', () => {
+  const start = emptyDocument('s', defaultClasses());
+  const a = { id: 'a', className: 'Tumour', geometry: { type: 'point' as const, x: 1, y: 1 } };
+  const b = { id: 'b', className: 'Normal', geometry: { type: 'point' as const, x: 2, y: 2 } };
+  let h = startHistory(start);
+  h = execute(h, { kind: 'add', annotations: [a, b] });
+  h = execute(h, { kind: 'replace', before: a, after: { ...a, className: 'Stroma' } });
+  h = execute(h, { kind: 'batch', commands: [{ kind: 'remove', annotations: [b] }, { kind: 'set-classes', before: start.classes, after: [] }] });
+  assert.deepEqual(h.doc.annotations.map((x) => x.className), ['Stroma']);
+  assert.equal(h.doc.classes.length, 0);
+  h = undo(h);
+  assert.deepEqual(h.doc.annotations.map((x) => x.id).sort(), ['a', 'b']);
+  assert.equal(h.doc.classes.length, 4);
+  h = undo(undo(h));
+  assert.equal(h.doc, h.doc);
+  assert.equal(h.doc.annotations.length, 0);
+  assert.equal(canUndo(h), false);
+  assert.equal(undo(h), h);
+  h = redo(h);
+  assert.equal(h.doc.annotations.length, 2);
+  h = execute(h, { kind: 'remove', annotations: [a] });
+  assert.equal(canRedo(h), false);
+  assert.equal(start.annotations.length, 0);
+});

@@ -1,0 +1,97 @@
+// Geometry of annotations in level-0 pixels: bounds, containment, area.
+import type { AnnotationGeometry, Point, Ring } from './annotation-model.js';
+
+export interface Bounds {
+  minX: number;
+  minY: number;
+  maxX: number;
+  maxY: number;
+}
+
+export function geometryBounds(g: AnnotationGeometry): Bounds {
+  switch (g.type) {
+    case 'rectangle':
+      return { minX: g.x, minY: g.y, maxX: g.x + g.width, maxY: g.y + g.height };
+    case 'point':
+      return { minX: g.x, minY: g.y, maxX: g.x, maxY: g.y };
+    case 'points':
+      return pointsBounds(g.points);
+    case 'polygon':
+      return pointsBounds(g.rings[0] ?? []);
+    case 'multipolygon':
+      return pointsBounds(g.polygons.flatMap((p) => p[0] ?? []));
+  }
+}
+
+function pointsBounds(points: readonly Point[]): Bounds {
+  const b = { minX: Infinity, minY: Infinity, maxX: -Infinity, maxY: -Infinity };
+  for (const [x, y] of points) {
+    if (x < b.minX) b.minX = x;
+    if (y < b.minY) b.minY = y;
+    if (x > b.maxX) b.maxX = x;
+    if (y > b.maxY) b.maxY = y;
+  }
+  return b;
+}
+
+/** Even-odd ray casting on one ring. */
+export function ringContains(ring: Ring, x: number, y: number): boolean {
+  let inside = false;
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+    const [xi, yi] = ring[i];
+    const [xj, yj] = ring[j];
+    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
+  }
+  return inside;
+}
+
+function polygonContains(rings: Ring[], x: number, y: number): boolean {
+  if (rings.length === 0 || !ringContains(rings[0], x, y)) return false;
+  for (let h = 1; h < rings.length; h++) if (ringContains(rings[h], x, y)) return false;
+  return true;
+}
+
+/** Whether (x, y) lies inside an areal geometry (points and point sets contain nothing). */
+export function geometryContains(g: AnnotationGeometry, x: number, y: number): boolean {
+  switch (g.type) {
+    case 'rectangle':
+      return x >= g.x && x < g.x + g.width && y >= g.y && y < g.y + g.height;
+    case 'polygon':
+      return polygonContains(g.rings, x, y);
+    case 'multipolygon':
+      return g.polygons.some((p) => polygonContains(p, x, y));
+    default:
+      return false;
+  }
+}
+
+/** Shoelace area of a ring, unsigned. */
+export function ringArea(ring: Ring): number {
+  let s = 0;
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) s += (ring[j][0] + ring[i][0]) * (ring[j][1] - ring[i][1]);
+  return Math.abs(s) / 2;
+}
+
+/** Area in level-0 px² (holes subtracted). */
+export function geometryAreaPx(g: AnnotationGeometry): number {
+  const polygonArea = (rings: Ring[]) => (rings.length ? ringArea(rings[0]) - rings.slice(1).reduce((s, r) => s + ringArea(r), 0) : 0);
+  switch (g.type) {
+    case 'rectangle':
+      return Math.abs(g.width * g.height);
+    case 'polygon':
+      return polygonArea(g.rings);
+    case 'multipolygon':
+      return g.polygons.reduce((s, p) => s + polygonArea(p), 0);
+    default:
+      return 0;
+  }
+}
+
+/** Area in mm² given the slide's level-0 µm per pixel (x and y). */
+export function geometryAreaMm2(g: AnnotationGeometry, mpp: { x: number; y: number }): number {
+  return (geometryAreaPx(g) * mpp.x * mpp.y) / 1e6;
+}
+
+export function isAreal(g: AnnotationGeometry): boolean {
+  return g.type === 'rectangle' || g.type === 'polygon' || g.type === 'multipolygon';
+}

@@ -1,0 +1,58 @@
+// One entry for every heatmap export, chosen by the output's extension (.png .tif .geojson .csv .html).
+import type { ColourMapName } from '../heatmap/colour-maps.js';
+import { probabilityRaster } from '../heatmap/probability-raster.js';
+import type { PatchProbabilities } from '../probe/apply-probe.js';
+import type { ProbeFile } from '../probe/probe-file.js';
+import { heatmapPng, heatmapTiff, type SlideFrame } from './heatmap-image.js';
+import { patchCsv } from './patch-csv.js';
+import { probeReportHtml } from './probe-report-html.js';
+import { regionsGeoJson } from './regions-geojson.js';
+import { exportFormatOf, writeExport, type ExportFormat } from './write-export.js';
+
+export interface HeatmapExportOptions {
+  slideName: string;
+  slide: SlideFrame;
+  probe: ProbeFile;
+  probabilities: PatchProbabilities;
+  /** The class drawn / outlined; default Tumour (or Tumor) when the probe has it, else its first class. */
+  className?: string;
+  colourMap?: ColourMapName;
+  /** PNG/TIFF: cells below are transparent (default 0: everything scored). GeoJSON: region level (default 0.5). */
+  threshold?: number;
+  /** Level-0 px per image px for PNG/TIFF; default: one image pixel per 1/4 patch, at least 1. */
+  downsample?: number;
+  overwrite?: boolean;
+}
+
+export function defaultClassName(classNames: readonly string[]): string {
+  return classNames.find((c) => /^tumou?r$/i.test(c)) ?? classNames[0];
+}
+
+export async function exportHeatmap(path: string, o: HeatmapExportOptions): Promise<ExportFormat> {
+  const format = exportFormatOf(path);
+  const className = o.className ?? defaultClassName(o.probabilities.classNames);
+  const raster = () => probabilityRaster(o.probabilities, className, o.slide);
+  const downsample = o.downsample ?? Math.max(1, o.probabilities.level0Size / 4);
+  let data: string | Uint8Array;
+  switch (format) {
+    case 'png':
+      data = await heatmapPng(raster(), o.slide, downsample, { colourMap: o.colourMap, threshold: o.threshold });
+      break;
+    case 'tif':
+      data = await heatmapTiff(raster(), o.slide, downsample, { colourMap: o.colourMap, threshold: o.threshold });
+      break;
+    case 'geojson': {
+      const colour = o.probe.classes.find((c) => c.name === className)?.colour ?? [200, 0, 0];
+      data = `${JSON.stringify(regionsGeoJson(raster(), o.threshold ?? 0.5, colour))}\n`;
+      break;
+    }
+    case 'csv':
+      data = patchCsv(o.slideName, o.probabilities);
+      break;
+    case 'html':
+      data = probeReportHtml(o.probe, `Probe report — ${o.slideName}`);
+      break;
+  }
+  await writeExport(path, data, { overwrite: o.overwrite });
+  return format;
+}

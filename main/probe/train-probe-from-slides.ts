@@ -1,0 +1,55 @@
+// Slides + annotation files → a probe file: embeds the annotated regions, labels patches, fits off-thread.
+import { basename } from 'node:path';
+import { withClasses } from '../annotations/annotation-classes.js';
+import type { AnnotationClass } from '../annotations/annotation-model.js';
+import { geometryBounds, isAreal } from '../annotations/geometry.js';
+import { readAnnotationFile } from '../annotations/read-annotation-file.js';
+import { assembleFeatures } from './assemble-features.js';
+import { fitProbeInWorker } from './fit-probe-in-worker.js';
+import { probeFileFrom, type ProbeFile } from './probe-file.js';
+import { slideEmbedder } from './slide-embeddings.js';
+import { buildTrainingSet, type AnnotatedSlide } from './training-set.js';
+
+export interface TrainFromSlidesOptions {
+  inputs: { slidePath: string; annotationsPath: string }[];
+  modelId?: string;
+  mpps: number[];
+  folds?: number;
+  l2?: number;
+  log?: (line: string) => void;
+}
+
+export async function trainProbeFromSlides(o: TrainFromSlidesOptions): Promise<ProbeFile> {
+  const embed = slideEmbedder();
+  const log = o.log ?? (() => {});
+  const slides: AnnotatedSlide[] = [];
+  let classes: AnnotationClass[] = [];
+  let encoder: ProbeFile['encoder'] | null = null;
+  const warnings: string[] = [];
+  for (const { slidePath, annotationsPath } of o.inputs) {
+    const imported = await readAnnotationFile(annotationsPath);
+    warnings.push(...imported.warnings.map((w) => `${basename(annotationsPath)}: ${w}`));
+    classes = withClasses(classes, imported.classes);
+    const regions = imported.annotations.filter((a) => isAreal(a.geometry)).map((a) => {
+      const b = geometryBounds(a.geometry);
+      return { x: b.minX, y: b.minY, width: b.maxX - b.minX, height: b.maxY - b.minY };
+    });
+    if (regions.length === 0) throw new Error(`${annotationsPath} has no area annotations (polygons or rectangles) to train on`);
+    log(`${basename(slidePath)}: embedding ${regions.length} annotated regions at ${o.mpps.join(', ')} µm/px`);
+    const e = await embed({ slidePath, modelId: o.modelId ?? encoder?.modelId, mpps: o.mpps, regions, onProgress: (d, t) => log(`  ${d}/${t} patches`) });
+    if (encoder && e.encoder.modelId !== encoder.modelId) throw new Error(`${slidePath} was embedded with ${e.encoder.modelId}, the others with ${encoder.modelId}`);
+    encoder = e.encoder;
+    slides.push({ features: assembleFeatures(e.sets), annotations: imported.annotations });
+  }
+  const set = buildTrainingSet(slides, classes.map((c) => c.name).filter((name) => slides.some((s) => s.annotations.some((a) => a.className === name && isAreal(a.geometry)))));
+  log(`training on ${set.n} patches: ${set.classNames.map((c, k) => `${c} ${set.perClassCount[k]}`).join(', ')}`);
+  const fitted = await fitProbeInWorker({ x: set.x, n: set.n, dim: set.dim, labels: set.labels, groups: set.groups, classNames: set.classNames }, { folds: o.folds, l2: o.l2 });
+  return probeFileFrom(fitted, {
+    encoder: encoder!,
+    magnifications: set.magnifications,
+    classes: set.classNames.map((name) => classes.find((c) => c.name === name)!),
+    perClassCount: set.perClassCount,
+    regions: set.regions.filter((r) => r.patches > 0),
+    warnings: [...warnings, ...set.warnings],
+  });
+}
