@@ -1,4 +1,6 @@
-// The slide engine's front door: finds the format that recognises a file and opens it.
+// The slide engine's front door: finds the format that recognises a file (or a folder, for formats
+// whose slide is several files, such as DICOM) and opens it.
+import { stat } from 'node:fs/promises';
 import { FileSource } from './file-source.js';
 import { slideFormats } from './formats/index.js';
 import { SlideError } from './slide-errors.js';
@@ -7,7 +9,10 @@ import { TiffFile } from './tiff/tiff-file.js';
 
 export type { OpenSlideOptions } from './slide-reader.js';
 
+const SUPPORTED = 'Aperio SVS, OME-TIFF, tiled pyramidal TIFF/BigTIFF, DICOM whole-slide (.dcm file or folder)';
+
 export async function openSlide(path: string, options: OpenSlideOptions = {}): Promise<SlideReader> {
+  if (await isDirectory(path)) return openDirectory(path, options);
   const source = await FileSource.open(path);
   try {
     for (const format of slideFormats) {
@@ -20,11 +25,30 @@ export async function openSlide(path: string, options: OpenSlideOptions = {}): P
   }
 }
 
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false; // FileSource.open reports a missing or unreadable path.
+  }
+}
+
+async function openDirectory(path: string, options: OpenSlideOptions): Promise<SlideReader> {
+  try {
+    for (const format of slideFormats) {
+      if (format.detectDirectory && format.openDirectory && (await format.detectDirectory(path))) return await format.openDirectory(path, options);
+    }
+    throw new SlideError('unsupported-format', `${path} is a folder that holds no slide Tessera can read (supported: ${SUPPORTED})`);
+  } catch (err) {
+    throw asSlideError(err, path);
+  }
+}
+
 async function unsupportedMessage(source: FileSource): Promise<string> {
   if (await TiffFile.isTiff(source)) {
     return `${source.path} is a TIFF file but not a tiled slide: its first image has no tiles (Tessera reads tiled pyramids such as Aperio SVS, OME-TIFF and pyramidal TIFF)`;
   }
-  return `${source.path} is not a slide format Tessera can read (supported: Aperio SVS, OME-TIFF, tiled pyramidal TIFF/BigTIFF)`;
+  return `${source.path} is not a slide format Tessera can read (supported: ${SUPPORTED})`;
 }
 
 /** Anything unexpected from a decoder or the file system becomes a SlideError, so callers have one type to catch. */

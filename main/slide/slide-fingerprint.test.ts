@@ -28,3 +28,13 @@ test('slide fingerprints follow the content, not the path', { skip: skipWithoutS
     dir.remove();
   }
 });
+
+test('a DICOM slide has one fingerprint whether given as its folder, a file of it, or an open reader', { skip: skipWithoutShared }, async () => {
+  const folder = shared('data', 'slides', 'dicom-CMU-1-Small-Region');
+  const slide = await openSlide(`${folder}/level-4-frames-0-1.dcm`);
+  try {
+    assert.equal(await slideFingerprint(folder), await slideFingerprint(slide));
+  } finally {
+    await slide.close();
+  }
+});

@@ -1,7 +1,9 @@
 // A content fingerprint for caches keyed by slide (embeddings, tiles): the same bytes give the same
 // fingerprint wherever the file lives or whatever it is called; a changed file gives another.
 import { createHash } from 'node:crypto';
+import { stat } from 'node:fs/promises';
 import { FileSource } from './file-source.js';
+import { openSlide } from './open-slide.js';
 import type { SlideReader } from './slide-reader.js';
 import { TiledSlide } from './tiled-slide.js';
 
@@ -14,6 +16,15 @@ const SAMPLE_BYTES = 64 * 1024;
  */
 export async function slideFingerprint(slide: SlideReader | string): Promise<string> {
   if (typeof slide === 'string') {
+    if ((await stat(slide).catch(() => null))?.isDirectory()) {
+      // A slide that is a folder (DICOM): the fingerprint of its main file (level 0).
+      const reader = await openSlide(slide);
+      try {
+        return await slideFingerprint(reader);
+      } finally {
+        await reader.close();
+      }
+    }
     const source = await FileSource.open(slide);
     try {
       return await fingerprintSource(source);

@@ -67,6 +67,9 @@ export interface SlideFormat {
   /** Cheap check from the file's first bytes / directory; must not throw on foreign files. */
   detect(source: import('./file-source.js').FileSource): Promise<boolean>;
   open(source: import('./file-source.js').FileSource, options?: OpenSlideOptions): Promise<SlideReader>;
+  /** For formats whose slide is a folder of files (DICOM): a cheap look at the folder; must not throw on foreign folders. */
+  detectDirectory?(path: string): Promise<boolean>;
+  openDirectory?(path: string, options?: OpenSlideOptions): Promise<SlideReader>;
 }
 
 /** Engine options for one open slide. */

@@ -14,7 +14,10 @@ export interface AssociatedImageSource extends AssociatedImageInfo {
 
 export interface TiledSlideParts {
   vendor: string;
+  /** The main file (level 0): fingerprints and messages name it. */
   source: FileSource;
+  /** Further files the slide reads (DICOM: one per level), closed with it. */
+  extraSources?: FileSource[];
   levels: TileGridLevel[];
   mpp: { x: number; y: number } | null;
   objectivePower: number | null;
@@ -35,12 +38,14 @@ export class TiledSlide implements SlideReader {
   readonly cache: TileCache;
   private readonly grid: TileGridLevel[];
   private readonly associated: Map<string, AssociatedImageSource>;
+  private readonly extraSources: FileSource[];
   private closed = false;
 
   constructor(parts: TiledSlideParts, options: OpenSlideOptions = {}) {
     if (parts.levels.length === 0) throw new SlideError('corrupt', `${parts.source.path} has no pyramid levels`);
     this.vendor = parts.vendor;
     this.source = parts.source;
+    this.extraSources = parts.extraSources ?? [];
     this.grid = parts.levels;
     this.levels = parts.levels.map(({ width, height, downsample, tileWidth, tileHeight }) => ({ width, height, downsample, tileWidth, tileHeight }));
     this.mpp = parts.mpp;
@@ -101,7 +106,7 @@ export class TiledSlide implements SlideReader {
     if (this.closed) return;
     this.closed = true;
     this.cache.clear();
-    await this.source.close();
+    await Promise.all([this.source, ...this.extraSources].map((s) => s.close()));
   }
 
   private level(level: number): TileGridLevel {

@@ -50,7 +50,7 @@ export function registerInfo(program: Command): void {
   program
     .command('info')
     .description('Show a slide: vendor, levels, MPP, objective power, associated images, properties')
-    .argument('<slide>', 'slide file')
+    .argument('<slide>', 'slide file, or a folder of DICOM (.dcm) files')
     .option('--json', 'print JSON instead of text')
     .action(async (slidePath: string, opts: { json?: boolean }) => {
       const slide = await openSlide(slidePath);

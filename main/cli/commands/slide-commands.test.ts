@@ -119,3 +119,17 @@ test('tessera region/associated: bad arguments are refused with a message', { sk
     dir.remove();
   }
 });
+
+test('tessera info reads a DICOM slide from its folder or any one of its files', { skip: skipWithoutShared }, async () => {
+  const folder = shared('data', 'slides', 'dicom-CMU-1-Small-Region');
+  for (const target of [folder, `${folder}/level-2-frames-0-4.dcm`]) {
+    const r = await run(['info', target, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const info = JSON.parse(r.stdout) as SlideInfo;
+    assert.equal(info.vendor, 'dicom');
+    assert.equal(info.levels.length, 12);
+    assert.deepEqual(info.levels[0], { width: 2220, height: 2967, downsample: 1, tileWidth: 500, tileHeight: 500 });
+    assert.deepEqual(info.mpp, { x: 0.499, y: 0.499 });
+    assert.equal(info.properties['dicom.DimensionOrganizationType'], 'TILED_FULL');
+  }
+});

@@ -1,119 +1,15 @@
-// JPEG 2000 codestreams (Aperio compression 33003 = YCbCr, 33005 = RGB) via OpenJPEG compiled to WASM.
-import { createRequire } from 'node:module';
-import { SlideError } from '../slide-errors.js';
+// JPEG 2000 codestreams (Aperio compression 33003 = YCbCr, 33005 = RGB; DICOM JPEG 2000 frames), decoded
+// by OpenJPEG (WASM) in a worker-thread pool so the event loop never waits on a decode.
+import { checkCodestreamSize } from './jp2k-decode.js';
+import { jp2kPool } from './jp2k-pool.js';
 import type { RgbaImage } from './rgba.js';
 
-interface FrameInfo {
-  width: number;
-  height: number;
-  bitsPerSample: number;
-  componentCount: number;
-  isSigned: boolean;
-}
-interface J2KDecoder {
-  getEncodedBuffer(length: number): Uint8Array;
-  getDecodedBuffer(): Uint8Array;
-  decode(): void;
-  getFrameInfo(): FrameInfo;
-  delete(): void;
-}
-interface OpenJpegModule {
-  J2KDecoder: new () => J2KDecoder;
-}
-
-const require = createRequire(import.meta.url);
-let modulePromise: Promise<OpenJpegModule> | null = null;
-
-function openJpeg(): Promise<OpenJpegModule> {
-  if (!modulePromise) {
-    const factory = require('@cornerstonejs/codec-openjpeg/decodewasmjs') as (options: object) => Promise<OpenJpegModule>;
-    // OpenJPEG logs every header it reads; errors surface through exceptions instead.
-    const quiet = (): void => undefined;
-    modulePromise = factory({ print: quiet, printErr: quiet });
-  }
-  return modulePromise;
-}
-
 /**
- * Decodes one codestream to RGBA. `ycbcr` is Aperio 33003: its components are YCbCr without a JPEG 2000
- * colour transform, so OpenJPEG hands them back unconverted and we convert (as OpenSlide does).
+ * Decodes one codestream to RGBA off the main thread. `ycbcr`: components are YCbCr without a JPEG 2000
+ * colour transform (Aperio 33003), converted after decoding as OpenSlide does. The size in the header is
+ * checked here first, so a corrupt header never makes a worker allocate a huge image. Errors are SlideErrors.
  */
 export async function decodeJp2k(codestream: Buffer, ycbcr: boolean, maxWidth: number, maxHeight: number): Promise<RgbaImage> {
   checkCodestreamSize(codestream, maxWidth, maxHeight);
-  const mod = await openJpeg();
-  let decoder: J2KDecoder | null = null;
-  try {
-    decoder = new mod.J2KDecoder();
-    decoder.getEncodedBuffer(codestream.length).set(codestream);
-    decoder.decode();
-    const info = decoder.getFrameInfo();
-    const { width, height, componentCount: n } = info;
-    if (info.bitsPerSample !== 8 || (n !== 1 && n !== 3 && n !== 4)) {
-      throw new SlideError('unsupported-feature', `JPEG 2000 tiles with ${n} components of ${info.bitsPerSample} bits are not supported`);
-    }
-    const decoded = decoder.getDecodedBuffer();
-    if (decoded.length < width * height * n) {
-      throw new SlideError('unsupported-feature', 'JPEG 2000 tiles with subsampled components are not supported');
-    }
-    return interleavedToRgba(decoded, width, height, n, ycbcr && n >= 3);
-  } catch (err) {
-    if (err instanceof SlideError) throw err;
-    // An abort can leave the WASM instance unusable: start a fresh one next time.
-    modulePromise = null;
-    throw new SlideError('corrupt', `A JPEG 2000 tile could not be decoded: ${(err as Error)?.message ?? String(err)}`);
-  } finally {
-    try {
-      decoder?.delete();
-    } catch {
-      // A decoder from an aborted instance cannot be deleted; the instance is dropped above.
-    }
-  }
-}
-
-function interleavedToRgba(src: Uint8Array, width: number, height: number, n: number, ycbcr: boolean): RgbaImage {
-  const count = width * height;
-  const out = Buffer.allocUnsafe(count * 4);
-  for (let i = 0; i < count; i++) {
-    const s = i * n;
-    const o = i * 4;
-    if (n === 1) {
-      out[o] = out[o + 1] = out[o + 2] = src[s];
-      out[o + 3] = 255;
-      continue;
-    }
-    if (ycbcr) {
-      // ITU-R BT.601 full range, as OpenSlide's decode-jp2k converts.
-      const y = src[s];
-      const cb = src[s + 1] - 128;
-      const cr = src[s + 2] - 128;
-      out[o] = clamp(y + 1.402 * cr);
-      out[o + 1] = clamp(y - 0.344136 * cb - 0.714136 * cr);
-      out[o + 2] = clamp(y + 1.772 * cb);
-    } else {
-      out[o] = src[s];
-      out[o + 1] = src[s + 1];
-      out[o + 2] = src[s + 2];
-    }
-    out[o + 3] = n === 4 ? src[s + 3] : 255;
-  }
-  return { data: out, width, height, channels: 4 };
-}
-
-function clamp(v: number): number {
-  return v < 0 ? 0 : v > 255 ? 255 : Math.round(v);
-}
-
-/**
- * Reads the image size from the SIZ marker (right after SOC) and refuses sizes beyond the tile's:
- * a corrupt header must not make the decoder allocate a huge image.
- */
-function checkCodestreamSize(cs: Buffer, maxWidth: number, maxHeight: number): void {
-  if (cs.length < 4 + 2 + 2 + 16 || cs.readUInt16BE(0) !== 0xff4f || cs.readUInt16BE(2) !== 0xff51) {
-    throw new SlideError('corrupt', 'A JPEG 2000 tile does not start with a codestream header');
-  }
-  const width = cs.readUInt32BE(8) - cs.readUInt32BE(16);
-  const height = cs.readUInt32BE(12) - cs.readUInt32BE(20);
-  if (width < 1 || height < 1 || width > maxWidth || height > maxHeight) {
-    throw new SlideError('corrupt', `A JPEG 2000 tile claims ${width}×${height} pixels where at most ${maxWidth}×${maxHeight} fit`);
-  }
+  return jp2kPool().decode(codestream, ycbcr);
 }

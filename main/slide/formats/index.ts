@@ -5,5 +5,6 @@ import type { SlideFormat } from '../slide-reader.js';
 import { aperio } from './aperio.js';
 import { omeTiff } from './ome-tiff.js';
 import { genericTiff } from './generic-tiff.js';
+import { dicom } from './dicom.js';
 
-export const slideFormats: readonly SlideFormat[] = [aperio, omeTiff, genericTiff];
+export const slideFormats: readonly SlideFormat[] = [aperio, omeTiff, genericTiff, dicom];
