@@ -1,0 +1,184 @@
+// Deep Zoom tiles over any SlideReader, laid out exactly as OpenSlide's DeepZoomGenerator
+// (limit_bounds=False), for the Electron protocol and the HTTP host alike. Tiles that coincide with a
+// stored JPEG tile are sent as stored; overview levels of slides without a close stored level are
+// derived once into cached blocks; encoded tiles sit in a byte-bounded LRU.
+import type { SlideReader } from '../slide/slide-reader.js';
+import { SlideError } from '../slide/slide-errors.js';
+import { ByteLruCache } from './byte-lru-cache.js';
+import { DeepZoomGeometry, type DeepZoomTileInfo, type Size } from './deepzoom-geometry.js';
+import { DeepZoomLevelReader } from './deepzoom-level-reader.js';
+import { dziDescriptor, type TileFormat } from './dzi-descriptor.js';
+import { planLevelSources, type LevelSource } from './level-source-plan.js';
+import { NativeJpegTiles } from './native-jpeg-tiles.js';
+import { encodeTile } from './tile-encoder.js';
+
+export interface DeepZoomTileServiceOptions {
+  /** Tile side without overlap (OpenSlide's default 254). */
+  tileSize?: number;
+  /** Pixels added on each interior edge (OpenSlide's default 1). */
+  overlap?: number;
+  /** Memory bound of the encoded-tile cache, bytes (0 disables it). Default 32 MiB. */
+  tileCacheBytes?: number;
+  /** Memory bound of the derived overview blocks, bytes. Default 64 MiB. */
+  blockCacheBytes?: number;
+  /** Side of a derived block in pixels. Default 512. */
+  blockSize?: number;
+  /** Relative downsample difference under which a stored level counts as the Deep Zoom level's scale. Default 0.01. */
+  sameScaleTolerance?: number;
+  /** Largest factor a tile is resampled from a stored level before overview blocks are derived instead. Default 2. */
+  maxScale?: number;
+  /** Send stored JPEG tiles unchanged where a Deep Zoom tile is exactly one. Default true. */
+  nativePassthrough?: boolean;
+}
+
+export interface TileServiceStats {
+  tilesServed: number;
+  passthroughTiles: number;
+  cacheHits: number;
+  tileCacheBytes: number;
+  blockCacheBytes: number;
+}
+
+export const DEFAULT_JPEG_QUALITY = 75;
+
+export class DeepZoomTileService {
+  readonly geometry: DeepZoomGeometry;
+  readonly levelSources: readonly LevelSource[];
+  private readonly levelReader: DeepZoomLevelReader;
+  private readonly nativeJpeg: NativeJpegTiles;
+  private readonly tiles: ByteLruCache<string, Buffer>;
+  private readonly pending = new Map<string, Promise<Buffer>>();
+  private readonly passthrough: boolean;
+  private readonly counters = { tilesServed: 0, passthroughTiles: 0, cacheHits: 0 };
+
+  constructor(
+    readonly slide: SlideReader,
+    options: DeepZoomTileServiceOptions = {},
+  ) {
+    this.geometry = new DeepZoomGeometry(slide.levels, options.tileSize ?? 254, options.overlap ?? 1);
+    this.levelSources = planLevelSources(
+      this.geometry.levelDownsamples,
+      slide.levels.map((l) => l.downsample),
+      options,
+    );
+    this.levelReader = new DeepZoomLevelReader(slide, this.geometry, this.levelSources, options);
+    this.nativeJpeg = new NativeJpegTiles(slide);
+    this.tiles = new ByteLruCache(options.tileCacheBytes ?? 32 * 1024 * 1024, (b) => b.length);
+    this.passthrough = options.nativePassthrough ?? true;
+  }
+
+  get tileSize(): number {
+    return this.geometry.tileSize;
+  }
+
+  get overlap(): number {
+    return this.geometry.overlap;
+  }
+
+  get levelCount(): number {
+    return this.geometry.levelCount;
+  }
+
+  get levelDimensions(): readonly Size[] {
+    return this.geometry.levelDimensions;
+  }
+
+  get levelTiles(): readonly { cols: number; rows: number }[] {
+    return this.geometry.levelTiles;
+  }
+
+  /** The .dzi descriptor for this pyramid. */
+  dzi(format: TileFormat = 'jpeg'): string {
+    const { width, height } = this.geometry.levelDimensions[this.levelCount - 1];
+    return dziDescriptor(width, height, this.tileSize, this.overlap, format);
+  }
+
+  tileInfo(level: number, col: number, row: number): DeepZoomTileInfo {
+    try {
+      return this.geometry.tileInfo(level, col, row);
+    } catch (err) {
+      if (err instanceof RangeError) throw new SlideError('invalid-argument', err.message);
+      throw err;
+    }
+  }
+
+  /** Tile (col, row) of Deep Zoom `level`, encoded. Invalid addresses throw SlideError 'invalid-argument'. */
+  async getTile(level: number, col: number, row: number, format: TileFormat = 'jpeg', quality = DEFAULT_JPEG_QUALITY): Promise<Buffer> {
+    if (format !== 'jpeg' && format !== 'png') throw new SlideError('invalid-argument', `Unknown tile format ${String(format)} (jpeg or png)`);
+    if (!Number.isInteger(quality) || quality < 1 || quality > 100) {
+      throw new SlideError('invalid-argument', `JPEG quality must be an integer 1–100, not ${quality}`);
+    }
+    const info = this.tileInfo(level, col, row);
+    const key = `${level}/${col}/${row}/${format}/${format === 'jpeg' ? quality : 0}`;
+    this.counters.tilesServed++;
+    const cached = this.tiles.get(key);
+    if (cached) {
+      this.counters.cacheHits++;
+      return cached;
+    }
+    let pending = this.pending.get(key);
+    if (!pending) {
+      pending = this.renderTile(info, format, quality).then(
+        (bytes) => {
+          this.tiles.set(key, bytes);
+          this.pending.delete(key);
+          return bytes;
+        },
+        (err: unknown) => {
+          this.pending.delete(key);
+          throw err;
+        },
+      );
+      this.pending.set(key, pending);
+    }
+    return pending;
+  }
+
+  stats(): TileServiceStats {
+    return { ...this.counters, tileCacheBytes: this.tiles.bytes, blockCacheBytes: this.levelReader.blockCacheBytes };
+  }
+
+  clearCaches(): void {
+    this.tiles.clear();
+    this.levelReader.clear();
+  }
+
+  private async renderTile(info: DeepZoomTileInfo, format: TileFormat, quality: number): Promise<Buffer> {
+    if (format === 'jpeg') {
+      const native = await this.nativeTile(info);
+      if (native) return native;
+    }
+    const fast = await this.fromStoredJpeg(info, format, quality);
+    if (fast) return fast;
+    const pixels = await this.levelReader.read(info.level, info.dzRect);
+    return encodeTile(pixels, info.outputSize, { format, quality });
+  }
+
+  /** Stored and resampled levels: straight from the stored JPEG tiles when the slide has them. */
+  private fromStoredJpeg(info: DeepZoomTileInfo, format: TileFormat, quality: number): Promise<Buffer | null> {
+    const source = this.levelSources[info.level];
+    if (source.kind === 'derived') return Promise.resolve(null);
+    const { x, y, width, height } = info.dzRect;
+    const s = source.kind === 'resampled' ? source.scale : 1;
+    const lx = Math.floor(x * s);
+    const ly = Math.floor(y * s);
+    const rect = { x: lx, y: ly, width: Math.ceil((x + width) * s) - lx, height: Math.ceil((y + height) * s) - ly };
+    return this.nativeJpeg.render(source.slideLevel, rect, info.outputSize, { format, quality });
+  }
+
+  /** The stored JPEG tile when this Deep Zoom tile is exactly one: same scale, same grid, full, inside the level. */
+  private async nativeTile(info: DeepZoomTileInfo): Promise<Buffer | null> {
+    const source = this.levelSources[info.level];
+    if (!this.passthrough || source.kind !== 'stored' || this.overlap !== 0) return null;
+    const stored = this.slide.levels[source.slideLevel];
+    const t = this.tileSize;
+    if (stored.tileWidth !== t || stored.tileHeight !== t) return null;
+    const dz = this.geometry.levelDimensions[info.level];
+    const { x, y, width, height } = info.dzRect;
+    if (width !== t || height !== t || x + t > Math.min(dz.width, stored.width) || y + t > Math.min(dz.height, stored.height)) return null;
+    const native = await this.slide.readNativeTile(source.slideLevel, info.col, info.row);
+    if (!native || native.encoding !== 'jpeg' || native.width !== t || native.height !== t) return null;
+    this.counters.passthroughTiles++;
+    return native.bytes;
+  }
+}
