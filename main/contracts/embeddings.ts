@@ -22,4 +22,6 @@ export interface EmbeddingSet {
   coords: Int32Array;
   /** [N·D] row-major. */
   features: Float32Array;
+  /** True when the slide states no scale and level 0 was assumed to be 0.5 µm/px (magnifications approximate). */
+  slideMppAssumed?: boolean;
 }

@@ -7,10 +7,12 @@ import { registerRegion } from './region.js';
 import { registerAssociated } from './associated.js';
 import { registerProbe } from './probe.js';
 import { registerHeatmap } from './heatmap.js';
+import { registerModels } from './models.js';
+import { registerEmbed } from './embed.js';
 
 type Register = (program: Command) => void;
 
-const commands: Register[] = [registerInfo, registerRegion, registerAssociated, registerTile, registerServe, registerProbe, registerHeatmap];
+const commands: Register[] = [registerInfo, registerRegion, registerAssociated, registerTile, registerServe, registerProbe, registerHeatmap, registerModels, registerEmbed];
 
 export function registerCommands(program: Command): void {
   for (const register of commands) register(program);

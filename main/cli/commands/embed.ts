@@ -1,0 +1,77 @@
+// `tessera embed <slide> [--model ID] [--mpp 0.5,1,2] [--region x,y,w,h | --all-tissue] --out <file.h5|file.npy>`:
+// embeddings of a slide's tissue patches, resumable (the cache keeps every finished batch). With several
+// magnifications, one file per magnification: <stem>.mpp-<mpp>.<ext>.
+import type { Command } from 'commander';
+import { EmbeddingService, type EmbedProgress } from '../../encoder/embedding-service.js';
+import { formatOf, outputPathFor, writeEmbeddingsH5, writeEmbeddingsNpy } from '../../encoder/write-embeddings.js';
+
+function progressBar(): (p: EmbedProgress) => void {
+  const tty = process.stderr.isTTY;
+  let lastLine = 0;
+  return (p) => {
+    const frac = p.total === 0 ? 1 : p.done / p.total;
+    const width = 30;
+    const filled = Math.round(frac * width);
+    const text = `mpp ${p.mpp}: [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${p.done}/${p.total} patches (${p.cached} cached)`;
+    if (tty) process.stderr.write(`\r${text}${p.done === p.total ? '\n' : ''}`);
+    else if (p.done === p.total || Date.now() - lastLine > 2000) {
+      process.stderr.write(`${text}\n`);
+      lastLine = Date.now();
+    }
+  };
+}
+
+function parseList(s: string, what: string, count?: number): number[] {
+  const v = s.split(',').map((x) => Number(x.trim()));
+  if (v.some((x) => !Number.isFinite(x)) || (count !== undefined && v.length !== count)) {
+    throw new Error(`${what} must be ${count ?? 'a list of'} comma-separated numbers, got "${s}"`);
+  }
+  return v;
+}
+
+export function registerEmbed(program: Command): void {
+  program
+    .command('embed')
+    .description('Embed the tissue patches of a slide with an encoder; writes HDF5 (CLAM/TRIDENT layout) or .npy + coords CSV')
+    .argument('<slide>', 'slide file')
+    .option('--model <id>', 'encoder id (see `tessera models`; default: the built-in baseline)')
+    .option('--mpp <list>', "magnifications in µm/px, comma-separated (default: the model's)")
+    .option('--region <x,y,w,h>', 'level-0 rectangle to embed (default: the whole slide)')
+    .option('--all-tissue', 'embed every tissue patch of the slide (the default without --region)')
+    .requiredOption('--out <file>', 'output .h5 or .npy (several magnifications: one file each, <stem>.mpp-<mpp>.<ext>)')
+    .action(async (slide: string, opts: { model?: string; mpp?: string; region?: string; allTissue?: boolean; out: string }) => {
+      const format = formatOf(opts.out);
+      if (opts.region && opts.allTissue) throw new Error('give --region or --all-tissue, not both');
+      const mpps = opts.mpp ? parseList(opts.mpp, '--mpp') : undefined;
+      if (mpps?.some((m) => m <= 0)) throw new Error('--mpp values must be positive');
+      const region = opts.region ? parseList(opts.region, '--region', 4) : undefined;
+      const service = new EmbeddingService();
+      const ac = new AbortController();
+      const onSignal = () => ac.abort();
+      process.once('SIGINT', onSignal);
+      try {
+        const model = await service.useModel(opts.model);
+        const runtime = service.runtime;
+        process.stderr.write(`model ${model.id} on ${runtime?.provider ?? 'cpu'}\n`);
+        for (const n of runtime?.notices ?? []) process.stderr.write(`notice: ${n}\n`);
+        const sets = await service.embed(slide, {
+          mpps,
+          region: region && { x: region[0], y: region[1], width: region[2], height: region[3] },
+          signal: ac.signal,
+          onProgress: progressBar(),
+        });
+        const ctx = await service.slide(slide);
+        if (ctx.scale.assumed) process.stderr.write(`warning: ${slide} does not state its scale; assumed level 0 = ${ctx.scale.mpp} µm/px\n`);
+        for (const set of sets) {
+          const path = outputPathFor(opts.out, set.grid.mpp, sets.length);
+          const info = { modelSha256: model.sha256, slideMpp: ctx.scale.mpp };
+          if (format === 'h5') await writeEmbeddingsH5(path, set, info);
+          else await writeEmbeddingsNpy(path, set, info);
+          process.stdout.write(`wrote ${path}: ${set.coords.length / 2} patches × ${set.dim} at ${set.grid.mpp} µm/px\n`);
+        }
+      } finally {
+        process.off('SIGINT', onSignal);
+        await service.close();
+      }
+    });
+}

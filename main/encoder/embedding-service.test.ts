@@ -1,0 +1,101 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { EmbeddingService } from './embedding-service.js';
+import { EmbeddingScheduler } from './embedding-scheduler.js';
+import { PatchReader } from './patch-reader.js';
+import { tempDir } from './testing/temp-dir.js';
+import { shared, skipWithoutShared } from '../testing/shared-data.js';
+import { ModelError } from './model-errors.js';
+
+const cmu = shared('data', 'slides', 'CMU-1-Small-Region.svs');
+const tcga = shared('data', 'slides', 'TCGA-CR-7395-01A-01-TS1.svs');
+
+function service(name: string): EmbeddingService {
+  const dir = tempDir(name);
+  return new EmbeddingService({ folders: { user: join(dir, 'models'), builtIn: join(dir, 'none') }, cacheDir: join(dir, 'cache'), batchSize: 16, session: { providers: ['cpu'] } });
+}
+
+test('embed a region: one set per magnification, tissue only, features equal to encoding the patch pixels; aborts', { skip: skipWithoutShared }, async () => {
+  const svc = service('svc');
+  try {
+    const models = await svc.listModels();
+    assert.equal(models.models[0].manifest.baseline, true);
+    await assert.rejects(svc.useModel('no-such-model'), (e: unknown) => e instanceof ModelError && e.code === 'not-found');
+    const region = { x: 500, y: 800, width: 1000, height: 800 };
+    const sets = await svc.embed(cmu, { region });
+    assert.deepEqual(sets.map((s) => s.grid.mpp), [0.5, 1, 2]);
+    const [fine] = sets;
+    assert.equal(fine.modelId, svc.model!.id);
+    assert.equal(fine.dim, svc.model!.output.dim);
+    assert.equal(fine.features.length, (fine.coords.length / 2) * fine.dim);
+    assert.ok(fine.coords.length / 2 >= 10);
+    assert.equal(fine.slideMppAssumed, undefined);
+    // Centre first: the first patch is the one nearest the region's centre.
+    const s = fine.grid.level0Size;
+    const d = (k: number) => Math.hypot(fine.coords[2 * k] + s / 2 - 1000, fine.coords[2 * k + 1] + s / 2 - 1200);
+    assert.ok(d(0) <= d(fine.coords.length / 2 - 1));
+    // Row 0 is the embedding of that patch's pixels.
+    const { session } = await svc.encoder();
+    const ctx = await svc.slide(cmu);
+    const px = session.pixelBuffer(1);
+    await new PatchReader(ctx.reader, fine.grid).read(fine.coords[0], fine.coords[1], px);
+    const direct = await session.embed(px, 1);
+    // (Equal up to float rounding: onnxruntime sums in a different order for a batch of 1.)
+    const row = fine.features.subarray(0, fine.dim);
+    direct.forEach((v, j) => assert.ok(Math.abs(v - row[j]) <= 1e-4 * Math.max(1, Math.abs(v)), `feature ${j}: ${row[j]} vs ${v}`));
+    // Aborting stops the run with an AbortError.
+    const ac = new AbortController();
+    ac.abort();
+    await assert.rejects(svc.embed(cmu, { signal: ac.signal }), { name: 'AbortError' });
+  } finally {
+    await svc.close();
+  }
+});
+
+test('a slide without MPP is embedded at the assumed 0.5 µm/px and flagged', { skip: skipWithoutShared }, async () => {
+  const svc = service('svc-nompp');
+  try {
+    const [set] = await svc.embed(tcga, { mpps: [2], region: { x: 1500, y: 1500, width: 900, height: 900 } });
+    assert.equal(set.slideMppAssumed, true);
+    assert.equal(set.grid.level0Size, 896);
+    assert.ok(set.coords.length > 0);
+  } finally {
+    await svc.close();
+  }
+});
+
+test('the scheduler embeds a viewport centre first, drops work that left the view, and reports progress', { skip: skipWithoutShared }, async () => {
+  const svc = service('sched');
+  try {
+    const ctx = await svc.slide(cmu);
+    const sched = new EmbeddingScheduler(svc, ctx, { batchSize: 4 });
+    const batches: { mpp: number; coords: Int32Array }[] = [];
+    const progress: { done: number; total: number }[] = [];
+    sched.on('embedded', (b) => batches.push(b));
+    sched.on('progress', (p) => progress.push(p));
+    // First viewport: the top half; immediately replaced by the bottom half.
+    await sched.setViewport({ x: 0, y: 0, width: 2220, height: 1400 });
+    await sched.setViewport({ x: 200, y: 1900, width: 1600, height: 900 });
+    await sched.idle();
+    const last = progress.at(-1)!;
+    assert.equal(last.done, last.total);
+    assert.ok(last.total > 10);
+    // Work from the first viewport stops after the batches already in the encoder (pipeline depth 2 + the one being read).
+    const outside = batches.filter((b) => b.coords[1] < 1400 - 900);
+    assert.ok(outside.length <= 3, `${outside.length} batches from the dropped viewport`);
+    // The first batch of the second viewport is at its centre, at the finest magnification or a coarser one.
+    const firstBottom = batches.find((b) => b.coords[1] >= 1000)!;
+    assert.ok(firstBottom);
+    // Everything visible is in the cache now: a new scheduler has nothing to do.
+    const again = new EmbeddingScheduler(svc, ctx);
+    let ran = false;
+    again.on('embedded', () => (ran = true));
+    await again.setViewport({ x: 200, y: 1900, width: 1600, height: 900 });
+    await again.idle();
+    assert.equal(ran, false);
+    assert.deepEqual(again.progress(), { done: last.done, total: last.total });
+  } finally {
+    await svc.close();
+  }
+});

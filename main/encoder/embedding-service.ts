@@ -1,0 +1,244 @@
+// The one facade the app and the CLI use for embeddings: models (list, switch), and embeddings of a slide's
+// region, viewport or whole tissue at the model's magnifications, from the on-disk cache plus what is missing.
+import { EventEmitter } from 'node:events';
+import type { EmbeddingSet, PatchGrid } from '../contracts/embeddings.js';
+import { openSlide } from '../slide/open-slide.js';
+import { slideFingerprint } from '../slide/slide-fingerprint.js';
+import type { SlideReader } from '../slide/slide-reader.js';
+import { EncoderSession, type EncoderSessionOptions } from './encoder-session.js';
+import { EmbeddingStore } from './embedding-store.js';
+import { embeddingCacheDir } from './model-folders.js';
+import type { ModelManifest } from './model-manifest.js';
+import { findModel, listModels, type ModelEntry, type ModelFolders, type ModelListing } from './model-registry.js';
+import { cellsInRect, patchGrid, patchOrigin, slideScale, type Rect, type SlideScale } from './patch-grid.js';
+import { PatchPipeline } from './patch-pipeline.js';
+import { PatchReader } from './patch-reader.js';
+import { detectTissue, type TissueMask } from './tissue-mask.js';
+
+/** A slide by path (opened and fingerprinted here), or already open with its content fingerprint. */
+export type SlideInput = string | { reader: SlideReader; fingerprint: string };
+
+export interface EmbedProgress {
+  mpp: number;
+  /** Patches of this request finished so far (from cache or computed), and in all. */
+  done: number;
+  total: number;
+  /** How many of `done` came from the cache. */
+  cached: number;
+}
+
+export interface EmbedOptions {
+  /** Magnifications (µm/px); default: every one the model supports. */
+  mpps?: number[];
+  /** Level-0 rectangle; default: the whole slide. Only tissue patches are embedded either way. */
+  region?: Rect;
+  /** Embed background patches too (default false). */
+  includeBackground?: boolean;
+  signal?: AbortSignal;
+  onProgress?: (p: EmbedProgress) => void;
+}
+
+export interface EmbeddingServiceOptions {
+  folders?: ModelFolders;
+  cacheDir?: string;
+  session?: EncoderSessionOptions;
+  batchSize?: number;
+}
+
+/** What the service keeps per open slide. */
+export interface SlideContext {
+  reader: SlideReader;
+  fingerprint: string;
+  scale: SlideScale;
+  tissue: Promise<TissueMask>;
+  ownsReader: boolean;
+}
+
+export class EmbeddingService extends EventEmitter {
+  private session: EncoderSession | undefined;
+  private entry: ModelEntry | undefined;
+  private loading: Promise<ModelManifest> | undefined;
+  private readonly slides = new Map<string, SlideContext>();
+  private readonly stores = new Map<string, Promise<EmbeddingStore>>();
+  readonly cacheDir: string;
+  readonly batchSize: number;
+
+  constructor(private readonly options: EmbeddingServiceOptions = {}) {
+    super();
+    this.cacheDir = options.cacheDir ?? embeddingCacheDir();
+    this.batchSize = options.batchSize ?? 32;
+  }
+
+  listModels(): Promise<ModelListing> {
+    return listModels(this.options.folders);
+  }
+
+  /** The loaded model, or undefined before the first useModel()/embed(). */
+  get model(): ModelManifest | undefined {
+    return this.entry?.manifest;
+  }
+
+  /** Execution provider running the model and any fallback notices. */
+  get runtime(): { provider: string; notices: string[] } | undefined {
+    return this.session ? { provider: this.session.provider, notices: this.session.notices } : undefined;
+  }
+
+  /** Loads model `id` (default: the built-in baseline). A ModelError leaves the previous model in use. */
+  async useModel(id?: string): Promise<ModelManifest> {
+    const previous = this.loading ?? Promise.resolve(undefined);
+    const run = previous.catch(() => undefined).then(async () => {
+      const entry = await findModel(id, this.options.folders);
+      if (this.session) await this.session.load(entry);
+      else {
+        this.session = await EncoderSession.open(entry, this.options.session);
+        this.session.on('notice', (n: string) => this.emit('notice', n));
+      }
+      this.entry = entry;
+      this.emit('model', entry.manifest);
+      return entry.manifest;
+    });
+    this.loading = run;
+    return run;
+  }
+
+  /** The running encoder, loading the default model when none is loaded yet. */
+  async encoder(): Promise<{ session: EncoderSession; entry: ModelEntry }> {
+    if (this.loading) await this.loading.catch(() => undefined);
+    if (!this.session || !this.entry) await this.useModel();
+    return { session: this.session!, entry: this.entry! };
+  }
+
+  /** Opens (or finds) a slide; its tissue mask is computed once, lazily. */
+  async slide(input: SlideInput): Promise<SlideContext> {
+    const fingerprint = typeof input === 'string' ? await slideFingerprint(input) : input.fingerprint;
+    const known = this.slides.get(fingerprint);
+    if (known) return known;
+    const reader = typeof input === 'string' ? await openSlide(input) : input.reader;
+    let tissue: Promise<TissueMask> | undefined;
+    const ctx: SlideContext = {
+      reader,
+      fingerprint,
+      scale: slideScale(reader),
+      get tissue() {
+        tissue ??= detectTissue(reader);
+        return tissue;
+      },
+      ownsReader: typeof input === 'string',
+    };
+    this.slides.set(fingerprint, ctx);
+    return ctx;
+  }
+
+  grid(ctx: SlideContext, mpp: number): PatchGrid {
+    return patchGrid(mpp, ctx.scale, this.entry?.manifest.input.size ?? 224);
+  }
+
+  /** The store of (slide, current model, mpp), opened once. */
+  async store(ctx: SlideContext, mpp: number): Promise<EmbeddingStore> {
+    const { entry } = await this.encoder();
+    const m = entry.manifest;
+    const grid = this.grid(ctx, mpp);
+    const key = `${ctx.fingerprint}/${m.id}/${m.sha256}/${mpp}`;
+    let s = this.stores.get(key);
+    if (!s) {
+      s = EmbeddingStore.open(this.cacheDir, {
+        slideFingerprint: ctx.fingerprint,
+        modelId: m.id,
+        modelSha256: m.sha256,
+        mpp,
+        patchSize: grid.patchSize,
+        level0Size: grid.level0Size,
+        dim: m.output.dim,
+      });
+      this.stores.set(key, s);
+      s.catch(() => this.stores.delete(key));
+    }
+    return s;
+  }
+
+  /** Tissue patches of `grid` overlapping `rect` (whole slide by default), as [n·2] level-0 corners. */
+  async patchesIn(ctx: SlideContext, grid: PatchGrid, rect?: Rect, includeBackground = false): Promise<Int32Array> {
+    const l0 = ctx.reader.levels[0];
+    const cells = cellsInRect(grid, rect ?? { x: 0, y: 0, width: l0.width, height: l0.height }, l0.width, l0.height);
+    const mask = includeBackground ? undefined : await ctx.tissue;
+    const out: number[] = [];
+    for (const [i, j] of cells) {
+      const [x, y] = patchOrigin(grid, i, j);
+      if (!mask || mask.isTissue(x, y, grid.level0Size)) out.push(x, y);
+    }
+    return Int32Array.from(out);
+  }
+
+  /** Embeddings of the tissue patches in a region (or the whole slide), one set per magnification. */
+  async embed(input: SlideInput, options: EmbedOptions = {}): Promise<EmbeddingSet[]> {
+    const { session, entry } = await this.encoder();
+    const ctx = await this.slide(input);
+    const mpps = options.mpps ?? entry.manifest.magnifications;
+    const sets: EmbeddingSet[] = [];
+    for (const mpp of mpps) {
+      options.signal?.throwIfAborted();
+      const grid = this.grid(ctx, mpp);
+      const coords = await this.patchesIn(ctx, grid, options.region, options.includeBackground);
+      if (options.region) sortCentreFirst(coords, options.region, grid.level0Size);
+      const store = await this.store(ctx, mpp);
+      const missing: number[] = [];
+      for (let k = 0; k < coords.length; k += 2) if (!store.has(coords[k], coords[k + 1])) missing.push(coords[k], coords[k + 1]);
+      const total = coords.length / 2;
+      const cached = total - missing.length / 2;
+      let done = cached;
+      options.onProgress?.({ mpp, done, total, cached });
+      const reader = new PatchReader(ctx.reader, grid);
+      let next = 0;
+      await new PatchPipeline(session).run(
+        () => {
+          if (next >= missing.length) return undefined;
+          const batch = Int32Array.from(missing.slice(next, next + 2 * this.batchSize));
+          next += batch.length;
+          return { reader, coords: batch };
+        },
+        async (batch, features) => {
+          await store.append(batch.coords, features);
+          done += batch.coords.length / 2;
+          options.onProgress?.({ mpp, done, total, cached });
+        },
+        options.signal,
+      );
+      const { coords: c, features } = store.gather(coords);
+      sets.push({
+        slideFingerprint: ctx.fingerprint,
+        modelId: entry.manifest.id,
+        grid,
+        dim: entry.manifest.output.dim,
+        coords: c,
+        features,
+        ...(ctx.scale.assumed ? { slideMppAssumed: true } : {}),
+      });
+    }
+    return sets;
+  }
+
+  /** Closes the encoder, the caches and any slide this service opened. */
+  async close(): Promise<void> {
+    await this.session?.close();
+    this.session = undefined;
+    for (const s of this.stores.values()) await (await s.catch(() => undefined))?.close();
+    this.stores.clear();
+    for (const ctx of this.slides.values()) if (ctx.ownsReader) await ctx.reader.close().catch(() => {});
+    this.slides.clear();
+  }
+}
+
+/** Reorders [n·2] corners by distance of the patch from the centre of `rect` (in place). */
+export function sortCentreFirst(coords: Int32Array, rect: Rect, patchLevel0Size = 0): void {
+  const cx = rect.x + rect.width / 2 - patchLevel0Size / 2;
+  const cy = rect.y + rect.height / 2 - patchLevel0Size / 2;
+  const n = coords.length / 2;
+  const idx = Array.from({ length: n }, (_, i) => i);
+  const d = (i: number) => (coords[2 * i] - cx) ** 2 + (coords[2 * i + 1] - cy) ** 2;
+  idx.sort((a, b) => d(a) - d(b));
+  const copy = coords.slice();
+  idx.forEach((i, k) => {
+    coords[2 * k] = copy[2 * i];
+    coords[2 * k + 1] = copy[2 * i + 1];
+  });
+}

@@ -1,0 +1,130 @@
+// The inference thread: loads and checks a model, then turns RGB patch batches into embeddings.
+// onnxruntime-node's run() blocks its thread, so it lives here, off the main event loop.
+import { parentPort } from 'node:worker_threads';
+import ort from 'onnxruntime-node';
+import { sha256File } from './file-checksum.js';
+import { ModelError } from './model-errors.js';
+import { checkGraphAgainstManifest, checkOutputDims } from './model-graph-check.js';
+import { normalisePixels } from './pixel-normalise.js';
+import type { EncoderRequest, EncoderReply, LoadRequest } from './encoder-messages.js';
+import type { ProviderName } from './execution-providers.js';
+
+if (!parentPort) throw new Error('encoder-worker must run as a worker thread');
+const port = parentPort;
+
+let session: ort.InferenceSession | undefined;
+let manifest: LoadRequest['manifest'] | undefined;
+let inputBuffer: Float32Array<ArrayBuffer> = new Float32Array(0);
+
+function reply(msg: EncoderReply, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(msg, transfer);
+}
+
+function errorReply(id: number, err: unknown): EncoderReply {
+  if (err instanceof ModelError) return { type: 'error', id, code: err.code, message: err.message };
+  return { type: 'error', id, code: 'inference-failed', message: (err as Error)?.message ?? String(err) };
+}
+
+function sessionOptions(provider: ProviderName, threads: number): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: [provider],
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: 3,
+    // Idle intra-op threads sleep instead of spinning: the cores are shared with patch decoding (and, on a
+    // laptop, with everything else); spinning threads steal the CPU the next batch's pixels need.
+    extra: { session: { intra_op: { allow_spinning: process.env.TESSERA_ORT_SPIN ?? '0' } } },
+  };
+}
+
+async function load(req: LoadRequest): Promise<void> {
+  const m = req.manifest;
+  const actual = await sha256File(req.onnxPath).catch((err: Error) => {
+    throw new ModelError('not-found', `model ${m.id}: cannot read ${req.onnxPath}: ${err.message}`);
+  });
+  if (actual !== m.sha256) {
+    throw new ModelError('checksum-mismatch', `model ${m.id}: ${req.onnxPath} has SHA-256 ${actual}, the manifest says ${m.sha256} (file damaged or replaced)`);
+  }
+  const notices: string[] = [];
+  for (const provider of req.providers) {
+    let s: ort.InferenceSession;
+    try {
+      s = await ort.InferenceSession.create(req.onnxPath, sessionOptions(provider, req.threads));
+    } catch (err) {
+      const why = firstLine(err);
+      if (provider === 'cpu') throw new ModelError('onnx-invalid', `model ${m.id}: onnxruntime cannot load ${req.onnxPath}: ${why}`);
+      notices.push(`${provider} unavailable (${why}); falling back`);
+      continue;
+    }
+    try {
+      checkGraphAgainstManifest(s.inputMetadata, s.outputMetadata, m);
+      const out = await s.run({
+        [m.input.name]: new ort.Tensor('float32', new Float32Array(3 * m.input.size ** 2), [1, 3, m.input.size, m.input.size]),
+      });
+      const y = out[m.output.name];
+      checkOutputDims(y.dims, 1, m);
+    } catch (err) {
+      await s.release().catch(() => {});
+      if (err instanceof ModelError || provider === 'cpu') {
+        throw err instanceof ModelError ? err : new ModelError('inference-failed', `model ${m.id}: test inference failed: ${firstLine(err)}`);
+      }
+      notices.push(`${provider} failed a test inference (${firstLine(err)}); falling back`);
+      continue;
+    }
+    await session?.release().catch(() => {});
+    session = s;
+    manifest = m;
+    reply({ type: 'loaded', id: req.id, provider, notices });
+    return;
+  }
+  throw new ModelError('onnx-invalid', `model ${m.id}: no execution provider could run it`);
+}
+
+/** The useful sentence of an onnxruntime error ("Failed to get a WebGPU adapter: …"), without source paths. */
+function firstLine(err: unknown): string {
+  const line = String((err as Error)?.message ?? err).split('\n')[0];
+  const useful = line.match(/(?:Failed|Error|error|Could not|cannot)[^]*$/);
+  return (useful ? useful[0] : line).slice(0, 200);
+}
+
+// One request at a time: run() yields (setImmediate) before computing, and batches share the input buffer.
+let queue: Promise<void> = Promise.resolve();
+port.on('message', (req: EncoderRequest) => {
+  queue = queue.then(() => handle(req));
+});
+
+async function handle(req: EncoderRequest): Promise<void> {
+  try {
+    if (req.type === 'load') {
+      await load(req);
+    } else if (req.type === 'embed') {
+      if (!session || !manifest) throw new ModelError('not-found', 'no model loaded');
+      const s = session;
+      const m = manifest;
+      const out = (await s.run({
+        [m.input.name]: new ort.Tensor(
+          'float32',
+          normalisePixels(new Uint8Array(req.pixels), req.count, m.input, ensureInput(req.count, m)),
+          [req.count, 3, m.input.size, m.input.size],
+        ),
+      }))[m.output.name];
+      checkOutputDims(out.dims, req.count, m);
+      const features = (out.data as Float32Array).slice(); // own buffer, transferable
+      reply({ type: 'embedded', id: req.id, features: features.buffer, pixels: req.pixels }, [features.buffer, req.pixels]);
+    } else if (req.type === 'close') {
+      await session?.release().catch(() => {});
+      session = undefined;
+      reply({ type: 'closed', id: req.id });
+      port.close();
+    }
+  } catch (err) {
+    reply(errorReply(req.id, err));
+  }
+}
+
+function ensureInput(n: number, m: LoadRequest["manifest"]): Float32Array<ArrayBuffer> {
+  const need = n * 3 * m.input.size * m.input.size;
+  if (inputBuffer.length < need) inputBuffer = new Float32Array(need);
+  return inputBuffer.subarray(0, need);
+}

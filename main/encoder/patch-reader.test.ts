@@ -1,0 +1,61 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { openSlide } from '../slide/open-slide.js';
+import { shared, skipWithoutShared } from '../testing/shared-data.js';
+import { PatchReader, levelForGrid } from './patch-reader.js';
+import { cellsInRect, patchGrid, patchOrigin, slideScale } from './patch-grid.js';
+
+const cmu = shared('data', 'slides', 'CMU-1-Small-Region.svs');
+
+test('grid geometry: patches of 224 px at the target mpp, aligned to the origin', () => {
+  const grid = patchGrid(1, { mpp: 0.25, assumed: false });
+  assert.equal(grid.level0Size, 896);
+  assert.deepEqual(patchOrigin(grid, 2, 3), [1792, 2688]);
+  assert.deepEqual(cellsInRect(grid, { x: 800, y: 0, width: 200, height: 10 }, 5000, 5000), [[0, 0], [1, 0]]);
+  assert.deepEqual(cellsInRect(grid, { x: 4000, y: 0, width: 2000, height: 10 }, 4500, 5000), [[4, 0], [5, 0]]);
+  assert.deepEqual(slideScale({ mpp: null }), { mpp: 0.5, assumed: true });
+  assert.equal(levelForGrid({ levels: [{ downsample: 1 }, { downsample: 4 }, { downsample: 16 }] as any }, grid), 1);
+});
+
+test('a patch at the slide scale is readRegion; at half the scale it is readRegion averaged 2×2', { skip: skipWithoutShared }, async () => {
+  const slide = await openSlide(cmu);
+  try {
+    const scale = slideScale(slide);
+    assert.equal(scale.assumed, false);
+    const out = new Uint8Array(224 * 224 * 3);
+    // mpp 0.5 on a 0.499 µm/px slide: 224.4 level-0 px, read as 224 px with no resampling.
+    const fine = new PatchReader(slide, patchGrid(0.5, scale));
+    await fine.read(600, 900, out);
+    const region = await slide.readRegion(0, 600, 900, 224, 224);
+    for (let p = 0; p < 224 * 224; p++) for (let c = 0; c < 3; c++) assert.equal(out[p * 3 + c], region.data[p * 4 + c]);
+    // mpp 1: 449 level-0 px resized to 224.
+    const coarse = new PatchReader(slide, patchGrid(1, scale));
+    assert.equal(coarse.levelSize, 449);
+    await coarse.read(600, 900, out);
+    const big = await slide.readRegion(0, 600, 900, 449, 449);
+    let diff = 0;
+    const f = 449 / 224;
+    for (let y = 0; y < 224; y++) {
+      for (let x = 0; x < 224; x++) {
+        for (let c = 0; c < 3; c++) {
+          // Box average of the level-0 pixels this patch pixel covers.
+          let s = 0;
+          let n = 0;
+          for (let yy = Math.floor(y * f); yy < Math.ceil((y + 1) * f); yy++) for (let xx = Math.floor(x * f); xx < Math.ceil((x + 1) * f); xx++) {
+            s += big.data[(yy * 449 + xx) * 4 + c];
+            n++;
+          }
+          diff += Math.abs(out[(y * 224 + x) * 3 + c] - s / n);
+        }
+      }
+    }
+    const meanDiff = diff / (224 * 224 * 3);
+    assert.ok(meanDiff < 4, `mean |patch − box average| = ${meanDiff.toFixed(2)}`);
+    // A patch over the right edge is white outside the image.
+    await fine.read(2100, 0, out);
+    const inside = 2220 - 2100;
+    assert.deepEqual([out[(10 * 224 + inside + 5) * 3], out[(10 * 224 + 223) * 3 + 2]], [255, 255]);
+  } finally {
+    await slide.close();
+  }
+});
