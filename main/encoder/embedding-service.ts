@@ -32,6 +32,8 @@ export interface EmbedOptions {
   mpps?: number[];
   /** Level-0 rectangle; default: the whole slide. Only tissue patches are embedded either way. */
   region?: Rect;
+  /** Several level-0 rectangles (patches overlapping any of them, once each); instead of `region`. */
+  regions?: readonly Rect[];
   /** Embed background patches too (default false). */
   includeBackground?: boolean;
   signal?: AbortSignal;
@@ -169,6 +171,23 @@ export class EmbeddingService extends EventEmitter {
     return Int32Array.from(out);
   }
 
+  /** Tissue patches of `grid` overlapping any of `rects`, each once, as [n·2] level-0 corners. */
+  async patchesInAny(ctx: SlideContext, grid: PatchGrid, rects: readonly Rect[], includeBackground = false): Promise<Int32Array> {
+    const seen = new Set<string>();
+    const out: number[] = [];
+    for (const rect of rects) {
+      const c = await this.patchesIn(ctx, grid, rect, includeBackground);
+      for (let k = 0; k < c.length; k += 2) {
+        const key = `${c[k]},${c[k + 1]}`;
+        if (!seen.has(key)) {
+          seen.add(key);
+          out.push(c[k], c[k + 1]);
+        }
+      }
+    }
+    return Int32Array.from(out);
+  }
+
   /** Embeddings of the tissue patches in a region (or the whole slide), one set per magnification. */
   async embed(input: SlideInput, options: EmbedOptions = {}): Promise<EmbeddingSet[]> {
     const { session, entry } = await this.encoder();
@@ -178,8 +197,10 @@ export class EmbeddingService extends EventEmitter {
     for (const mpp of mpps) {
       options.signal?.throwIfAborted();
       const grid = this.grid(ctx, mpp);
-      const coords = await this.patchesIn(ctx, grid, options.region, options.includeBackground);
-      if (options.region) sortCentreFirst(coords, options.region, grid.level0Size);
+      const coords = options.regions
+        ? await this.patchesInAny(ctx, grid, options.regions, options.includeBackground)
+        : await this.patchesIn(ctx, grid, options.region, options.includeBackground);
+      if (options.region && !options.regions) sortCentreFirst(coords, options.region, grid.level0Size);
       const store = await this.store(ctx, mpp);
       const missing: number[] = [];
       for (let k = 0; k < coords.length; k += 2) if (!store.has(coords[k], coords[k + 1])) missing.push(coords[k], coords[k + 1]);
@@ -210,6 +231,29 @@ export class EmbeddingService extends EventEmitter {
         grid,
         dim: entry.manifest.output.dim,
         coords: c,
+        features,
+        ...(ctx.scale.assumed ? { slideMppAssumed: true } : {}),
+      });
+    }
+    return sets;
+  }
+
+  /**
+   * What the cache already holds for a slide and the current model, one set per magnification (default:
+   * every one the model supports); embeds nothing. A magnification never embedded gives an empty set.
+   */
+  async cached(input: SlideInput, options: { mpps?: number[] } = {}): Promise<EmbeddingSet[]> {
+    const { entry } = await this.encoder();
+    const ctx = await this.slide(input);
+    const sets: EmbeddingSet[] = [];
+    for (const mpp of options.mpps ?? entry.manifest.magnifications) {
+      const { coords, features } = (await this.store(ctx, mpp)).all();
+      sets.push({
+        slideFingerprint: ctx.fingerprint,
+        modelId: entry.manifest.id,
+        grid: this.grid(ctx, mpp),
+        dim: entry.manifest.output.dim,
+        coords,
         features,
         ...(ctx.scale.assumed ? { slideMppAssumed: true } : {}),
       });

@@ -1,8 +1,19 @@
 // What probe training and heatmaps need from the encoder runtime: a slide's embeddings at some
-// magnifications, for some regions or all tissue. The CLI and UI plug the EmbeddingService in here.
+// magnifications, for some regions, all tissue, or what the cache holds. The app and the CLI pass an
+// EncoderSlideEmbedder (encoder-slide-embedder.ts, over the EmbeddingService and its cache).
 import type { EmbeddingSet } from '../contracts/embeddings.js';
 import type { SlideFrame } from '../export/heatmap-image.js';
 import type { ProbeEncoder } from './probe-file.js';
+
+export interface SlideEmbeddingProgress {
+  /** Magnification being embedded (µm/px). */
+  mpp: number;
+  /** Patches of this magnification finished (from the cache or computed), and in all. */
+  done: number;
+  total: number;
+  /** How many of `done` came from the cache. */
+  cached: number;
+}
 
 export interface SlideEmbeddingRequest {
   slidePath: string;
@@ -10,31 +21,27 @@ export interface SlideEmbeddingRequest {
   modelId?: string;
   /** µm/px of each grid wanted. */
   mpps: number[];
-  /** Level-0 rectangles: embed only patches overlapping them (training on annotated regions). */
+  /**
+   * Level-0 rectangles: embed (or take from the cache) every patch overlapping them, glass included, since
+   * an annotation says what its patches are (training on annotated regions).
+   */
   regions?: { x: number; y: number; width: number; height: number }[];
-  /** Embed every tissue patch (heatmaps); otherwise only `regions`, or what the cache already holds. */
+  /** Embed every tissue patch (heatmaps). Without it or `regions`: only what the cache already holds. */
   allTissue?: boolean;
-  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+  onProgress?: (p: SlideEmbeddingProgress) => void;
 }
 
 export interface SlideEmbeddings {
   slideFingerprint: string;
   frame: SlideFrame;
   encoder: ProbeEncoder;
-  /** One per magnification asked. */
+  /** One per magnification asked, in the order asked. */
   sets: EmbeddingSet[];
 }
 
-export type EmbedSlide = (request: SlideEmbeddingRequest) => Promise<SlideEmbeddings>;
-
-let embedder: EmbedSlide | null = null;
-
-/** Installs the embedding source (the encoder runtime's EmbeddingService; a test double in tests). */
-export function useSlideEmbedder(embed: EmbedSlide | null): void {
-  embedder = embed;
-}
-
-export function slideEmbedder(): EmbedSlide {
-  if (!embedder) throw new Error('no embedding source is installed: the encoder runtime (EmbeddingService) is not wired into this build yet');
-  return embedder;
+export interface SlideEmbedder {
+  /** Loads encoder `modelId` (the default encoder when absent) and says which it is: id and weights checksum. */
+  encoder(modelId?: string): Promise<ProbeEncoder>;
+  embed(request: SlideEmbeddingRequest): Promise<SlideEmbeddings>;
 }

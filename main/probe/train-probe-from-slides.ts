@@ -7,20 +7,24 @@ import { readAnnotationFile } from '../annotations/read-annotation-file.js';
 import { assembleFeatures } from './assemble-features.js';
 import { fitProbeInWorker } from './fit-probe-in-worker.js';
 import { probeFileFrom, type ProbeFile } from './probe-file.js';
-import { slideEmbedder } from './slide-embeddings.js';
+import type { SlideEmbedder, SlideEmbeddingProgress } from './slide-embeddings.js';
 import { buildTrainingSet, type AnnotatedSlide } from './training-set.js';
 
 export interface TrainFromSlidesOptions {
+  /** Where embeddings come from: an EncoderSlideEmbedder (the EmbeddingService and its cache). */
+  embedder: SlideEmbedder;
   inputs: { slidePath: string; annotationsPath: string }[];
   modelId?: string;
   mpps: number[];
   folds?: number;
   l2?: number;
   log?: (line: string) => void;
+  /** Embedding progress of each slide (patches under its annotations, cache hits included). */
+  onProgress?: (slidePath: string, p: SlideEmbeddingProgress) => void;
+  signal?: AbortSignal;
 }
 
 export async function trainProbeFromSlides(o: TrainFromSlidesOptions): Promise<ProbeFile> {
-  const embed = slideEmbedder();
   const log = o.log ?? (() => {});
   const slides: AnnotatedSlide[] = [];
   let classes: AnnotationClass[] = [];
@@ -36,7 +40,7 @@ export async function trainProbeFromSlides(o: TrainFromSlidesOptions): Promise<P
     });
     if (regions.length === 0) throw new Error(`${annotationsPath} has no area annotations (polygons or rectangles) to train on`);
     log(`${basename(slidePath)}: embedding ${regions.length} annotated regions at ${o.mpps.join(', ')} µm/px`);
-    const e = await embed({ slidePath, modelId: o.modelId ?? encoder?.modelId, mpps: o.mpps, regions, onProgress: (d, t) => log(`  ${d}/${t} patches`) });
+    const e = await o.embedder.embed({ slidePath, modelId: o.modelId ?? encoder?.modelId, mpps: o.mpps, regions, signal: o.signal, onProgress: o.onProgress && ((p) => o.onProgress!(slidePath, p)) });
     if (encoder && e.encoder.modelId !== encoder.modelId) throw new Error(`${slidePath} was embedded with ${e.encoder.modelId}, the others with ${encoder.modelId}`);
     encoder = e.encoder;
     slides.push({ features: assembleFeatures(e.sets), annotations: imported.annotations });

@@ -2,24 +2,9 @@
 // embeddings of a slide's tissue patches, resumable (the cache keeps every finished batch). With several
 // magnifications, one file per magnification: <stem>.mpp-<mpp>.<ext>.
 import type { Command } from 'commander';
-import { EmbeddingService, type EmbedProgress } from '../../encoder/embedding-service.js';
+import { EmbeddingService } from '../../encoder/embedding-service.js';
 import { formatOf, outputPathFor, writeEmbeddingsH5, writeEmbeddingsNpy } from '../../encoder/write-embeddings.js';
-
-function progressBar(): (p: EmbedProgress) => void {
-  const tty = process.stderr.isTTY;
-  let lastLine = 0;
-  return (p) => {
-    const frac = p.total === 0 ? 1 : p.done / p.total;
-    const width = 30;
-    const filled = Math.round(frac * width);
-    const text = `mpp ${p.mpp}: [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${p.done}/${p.total} patches (${p.cached} cached)`;
-    if (tty) process.stderr.write(`\r${text}${p.done === p.total ? '\n' : ''}`);
-    else if (p.done === p.total || Date.now() - lastLine > 2000) {
-      process.stderr.write(`${text}\n`);
-      lastLine = Date.now();
-    }
-  };
-}
+import { progressBar } from '../embedding-progress.js';
 
 function parseList(s: string, what: string, count?: number): number[] {
   const v = s.split(',').map((x) => Number(x.trim()));

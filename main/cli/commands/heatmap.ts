@@ -1,12 +1,15 @@
 // `tessera heatmap <slide> --probe probe.json [--all-tissue] --out out.(png|tif|geojson|csv|html)`:
-// applies a probe to a slide and exports the result; progress on stderr.
+// applies a probe to a slide and exports the result. Embeddings come from the app's EmbeddingService: with
+// --all-tissue every tissue patch (what the cache lacks is embedded, progress on stderr), else only the cache.
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { exportHeatmap } from '../../export/export-heatmap.js';
 import { exportFormatOf } from '../../export/write-export.js';
 import type { ColourMapName } from '../../heatmap/colour-maps.js';
 import { slideHeatmap } from '../../heatmap/slide-heatmap.js';
+import { withEncoderSlideEmbedder } from '../../probe/encoder-slide-embedder.js';
 import { readProbeFile } from '../../probe/probe-file.js';
+import { abortableOnSigint, progressBar } from '../embedding-progress.js';
 
 export function registerHeatmap(program: Command): void {
   program
@@ -24,16 +27,10 @@ export function registerHeatmap(program: Command): void {
     .action(async (slidePath: string, opts: { probe: string; allTissue?: boolean; class?: string; threshold?: string; colourMap: string; downsample?: string; out: string; force?: boolean }) => {
       exportFormatOf(opts.out); // fail on a bad extension before any embedding work
       const probe = await readProbeFile(opts.probe);
-      let last = 0;
-      const { embeddings, probabilities } = await slideHeatmap(slidePath, probe, {
-        allTissue: opts.allTissue,
-        onProgress: (done, total) => {
-          const now = Date.now();
-          if (now - last > 500 || done === total) process.stderr.write(`embedding ${done}/${total} patches\r${done === total ? '\n' : ''}`);
-          last = now;
-        },
-      });
-      process.stderr.write(`scored ${probabilities.n} patches\n`);
+      const { embeddings, probabilities } = await withEncoderSlideEmbedder((embedder) =>
+        abortableOnSigint((signal) => slideHeatmap(embedder, slidePath, probe, { allTissue: opts.allTissue, signal, onProgress: progressBar('embedding ') })),
+      );
+      process.stderr.write(`scored ${probabilities.n} patches${opts.allTissue ? '' : ' (from the embedding cache)'}\n`);
       const format = await exportHeatmap(opts.out, {
         slideName: basename(slidePath),
         slide: embeddings.frame,

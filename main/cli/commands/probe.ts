@@ -1,8 +1,11 @@
 // `tessera probe train --slide S --annotations A.geojson [--slide S2 --annotations A2 …] [--model ID] [--mpp 0.5] --out probe.json`:
-// trains a linear probe on annotated regions and prints its cross-validated metrics.
+// trains a linear probe on annotated regions and prints its cross-validated metrics. The patches under the
+// annotations (their bounding boxes) are embedded on demand with the app's EmbeddingService, reusing its cache.
 import type { Command } from 'commander';
 import { writeProbeFile, type ProbeFile } from '../../probe/probe-file.js';
+import { withEncoderSlideEmbedder } from '../../probe/encoder-slide-embedder.js';
 import { trainProbeFromSlides } from '../../probe/train-probe-from-slides.js';
+import { abortableOnSigint, progressBar } from '../embedding-progress.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -38,13 +41,23 @@ export function registerProbe(program: Command): void {
       }
       const mpps = opts.mpp.split(',').map(Number);
       if (mpps.some((m) => !(m > 0))) throw new Error(`--mpp must be positive numbers, got ${opts.mpp}`);
-      const result = await trainProbeFromSlides({
-        inputs: opts.slide.map((slidePath, i) => ({ slidePath, annotationsPath: opts.annotations[i] })),
-        modelId: opts.model,
-        mpps,
-        folds: Number(opts.folds),
-        l2: Number(opts.l2),
-        log: (line) => process.stderr.write(`${line}\n`),
+      const result = await withEncoderSlideEmbedder(async (embedder) => {
+        const encoder = await embedder.encoder(opts.model);
+        process.stderr.write(`model ${encoder.modelId} on ${embedder.service.runtime?.provider ?? 'cpu'}\n`);
+        const bars = new Map<string, ReturnType<typeof progressBar>>();
+        return abortableOnSigint((signal) =>
+          trainProbeFromSlides({
+            embedder,
+            inputs: opts.slide.map((slidePath, i) => ({ slidePath, annotationsPath: opts.annotations[i] })),
+            modelId: encoder.modelId,
+            mpps,
+            folds: Number(opts.folds),
+            l2: Number(opts.l2),
+            log: (line) => process.stderr.write(`${line}\n`),
+            onProgress: (slidePath, p) => (bars.get(slidePath) ?? bars.set(slidePath, progressBar('  ')).get(slidePath)!)(p),
+            signal,
+          }),
+        );
       });
       await writeProbeFile(opts.out, result, { overwrite: opts.force === true });
       process.stdout.write(formatProbeMetrics(result));

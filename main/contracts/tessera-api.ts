@@ -1,0 +1,136 @@
+// The contract between Tessera's renderer and its services. Both transports (Electron IPC + the
+// `tessera://` protocol, and the browser host's HTTP + WebSocket) carry exactly this; the renderer
+// imports only types from here. Every method takes at most one JSON params object and returns JSON.
+
+/** A slide opened in this session, as listed in the slide tabs. */
+export interface SlideSummary {
+  /** Session-scoped id; tile URLs use it, never the file path. */
+  id: string;
+  /** File name shown to the user. */
+  name: string;
+  path: string;
+  vendor: string;
+  /** Level-0 size in pixels. */
+  width: number;
+  height: number;
+}
+
+export interface SlideLevelInfo {
+  width: number;
+  height: number;
+  downsample: number;
+}
+
+export interface AssociatedImageSummary {
+  /** `thumbnail`, `label`, `macro`, … */
+  name: string;
+  width: number;
+  height: number;
+  /** Path relative to the slides root, e.g. `<id>/associated/label.jpeg` (see slideUrls). */
+  path: string;
+}
+
+/** The Deep Zoom pyramid the viewer reads: `<id>.dzi` and `<id>_files/<level>/<col>_<row>.<format>`. */
+export interface DeepZoomInfo {
+  width: number;
+  height: number;
+  tileSize: number;
+  overlap: number;
+  format: 'jpeg' | 'png';
+  levelCount: number;
+}
+
+export interface SlideInfo extends SlideSummary {
+  levels: SlideLevelInfo[];
+  /** µm per pixel at level 0, null when the file does not say. */
+  mpp: { x: number; y: number } | null;
+  /** Scanner objective power (AppMag), null when unknown. */
+  objectivePower: number | null;
+  fileSize: number;
+  associatedImages: AssociatedImageSummary[];
+  deepZoom: DeepZoomInfo;
+  properties: Record<string, string>;
+}
+
+export interface RecentSlide {
+  path: string;
+  name: string;
+  /** ISO time of the last open. */
+  openedAt: string;
+}
+
+export interface AppInfo {
+  version: string;
+  transport: 'electron' | 'browser';
+  platform: string;
+}
+
+/** The service surface. Errors reject with an ApiError-shaped message (code + message). */
+export interface TesseraApi {
+  getAppInfo(): Promise<AppInfo>;
+  listSlides(): Promise<SlideSummary[]>;
+  /** Opens a slide file (or returns the already open one for the same path). */
+  openSlide(params: { path: string }): Promise<SlideInfo>;
+  /** Opens the built-in sample slide, generating it on first use. */
+  openSampleSlide(): Promise<SlideInfo>;
+  getSlideInfo(params: { id: string }): Promise<SlideInfo>;
+  closeSlide(params: { id: string }): Promise<void>;
+  listRecentSlides(): Promise<RecentSlide[]>;
+}
+
+export type TesseraApiMethod = keyof TesseraApi;
+export type ApiParams<M extends TesseraApiMethod> = Parameters<TesseraApi[M]> extends [infer P] ? P : undefined;
+export type ApiResult<M extends TesseraApiMethod> = Awaited<ReturnType<TesseraApi[M]>>;
+
+/**
+ * Every contract method, once. `satisfies` makes the compiler reject a missing or unknown name,
+ * so transports that iterate this list implement exactly the contract.
+ */
+const methodSet = {
+  getAppInfo: true,
+  listSlides: true,
+  openSlide: true,
+  openSampleSlide: true,
+  getSlideInfo: true,
+  closeSlide: true,
+  listRecentSlides: true,
+} as const satisfies Record<TesseraApiMethod, true>;
+export const TESSERA_API_METHODS = Object.keys(methodSet) as TesseraApiMethod[];
+
+export function isApiMethod(name: string): name is TesseraApiMethod {
+  return Object.prototype.hasOwnProperty.call(methodSet, name);
+}
+
+/** Events the services push to every connected renderer. */
+export type TesseraEvent =
+  | { type: 'slides-changed'; slides: SlideSummary[] }
+  /** The desktop shell opened a slide (menu, recent list, file drop, command line): show it. */
+  | { type: 'slide-opened'; slide: SlideInfo }
+  | { type: 'progress'; task: string; label: string; done: number; total: number }
+  | { type: 'error'; message: string };
+
+/** How an error crosses a transport: a code a program can test and a message a person can read. */
+export interface ApiErrorPayload {
+  code: string;
+  message: string;
+}
+
+/** What the Electron preload exposes as `window.tessera` (contextBridge). */
+export interface TesseraBridge {
+  api: TesseraApi;
+  /** Subscribes to service events; returns the unsubscribe function. */
+  onEvent(listener: (event: TesseraEvent) => void): () => void;
+  desktop: {
+    /** Native open-file dialog; resolves to the chosen paths (empty when cancelled). */
+    chooseSlideFiles(): Promise<string[]>;
+    /** The file-system path of a dropped File (Electron's webUtils.getPathForFile). */
+    pathForFile(file: File): string;
+  };
+}
+
+/** URL layout of the slides root (`tessera://slides/` in Electron, `/slides/` over HTTP). */
+export const slideUrls = {
+  dzi: (id: string) => `${id}.dzi`,
+  tile: (id: string, level: number, col: number, row: number, format: string) => `${id}_files/${level}/${col}_${row}.${format}`,
+  associated: (id: string, name: string) => `${id}/associated/${name}.jpeg`,
+};

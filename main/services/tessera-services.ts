@@ -1,0 +1,65 @@
+// The one service layer behind the contract: both transports call `dispatchApiCall` on this object.
+import { ApiError, toApiError } from './api-error.js';
+import type { SlideService } from './slide-service.js';
+import {
+  isApiMethod,
+  type ApiErrorPayload,
+  type AppInfo,
+  type TesseraApi,
+} from '../contracts/tessera-api.js';
+import { appVersion } from './app-paths.js';
+
+export interface ServicesOptions {
+  slides: SlideService;
+  transport: AppInfo['transport'];
+}
+
+function requireString(params: unknown, key: string): string {
+  const value = (params as Record<string, unknown> | null | undefined)?.[key];
+  if (typeof value !== 'string' || value === '') throw new ApiError('invalid-argument', `Parameter "${key}" must be a non-empty string`);
+  return value;
+}
+
+/** The contract implemented over the services. Parameters are checked here, since they come off the wire. */
+export function createTesseraApi({ slides, transport }: ServicesOptions): TesseraApi {
+  return {
+    async getAppInfo() {
+      return { version: appVersion, transport, platform: process.platform };
+    },
+    async listSlides() {
+      return slides.list();
+    },
+    async openSlide(params) {
+      return slides.open(requireString(params, 'path'));
+    },
+    async openSampleSlide() {
+      return slides.openSample();
+    },
+    async getSlideInfo(params) {
+      return slides.info(requireString(params, 'id'));
+    },
+    async closeSlide(params) {
+      await slides.close(requireString(params, 'id'));
+    },
+    async listRecentSlides() {
+      return slides.recent.list();
+    },
+  };
+}
+
+export type DispatchResult = { ok: true; result: unknown } | { ok: false; error: ApiErrorPayload; status: number };
+
+/** Calls one contract method by name: the whole of what the IPC handler and the HTTP/WebSocket router do. */
+export async function dispatchApiCall(api: TesseraApi, method: string, params: unknown): Promise<DispatchResult> {
+  if (!isApiMethod(method)) {
+    return { ok: false, status: 404, error: { code: 'unknown-method', message: `Unknown API method "${method}"` } };
+  }
+  try {
+    const fn = api[method] as (p: unknown) => Promise<unknown>;
+    const result = await fn.call(api, params ?? undefined);
+    return { ok: true, result: result ?? null };
+  } catch (err) {
+    const { status, ...error } = toApiError(err);
+    return { ok: false, error, status };
+  }
+}
