@@ -1,9 +1,18 @@
 // Probe and annotation figures: `node --import tsx bench/probe.bench.ts`. Prints, never asserts.
+// With ../shared: linear probes on real patches, colour mean/std beside the built-in encoder.
+import { readFile } from 'node:fs/promises';
 import { AnnotationIndex } from '../main/annotations/annotation-index.js';
 import type { Annotation } from '../main/annotations/annotation-model.js';
+import { defaultEncoderId } from '../main/encoder/default-encoder-model.js';
+import { EncoderSession } from '../main/encoder/encoder-session.js';
+import { findModel } from '../main/encoder/model-registry.js';
+import { linearProbeAuroc } from '../main/encoder/testing/linear-probe-auroc.js';
+import { colourStats, listPcam, loadRgb } from '../main/encoder/testing/pcam.js';
+import { tempDir } from '../main/encoder/testing/temp-dir.js';
 import { fitProbe } from '../main/probe/fit-probe.js';
 import { trainLogisticRegression } from '../main/probe/logistic-regression.js';
 import { syntheticBlobs } from '../main/probe/testing/synthetic-blobs.js';
+import { hasShared, shared } from '../main/testing/shared-data.js';
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -51,3 +60,68 @@ const hitMs = time(5, () => {
   for (let q = 0; q < 10_000; q++) index.hitTest((q * 7919) % 100_000, (q * 104_729) % 93_750);
 }) / 10_000;
 console.log(`annotation index, 150,000 polygons: bulk load ${loadMs.toFixed(0)} ms; viewport query (4000×3000 px, ~200 hits) ${(viewMs * 1000).toFixed(0)} µs; hit-test ${(hitMs * 1000).toFixed(1)} µs`);
+
+// Real patches: the same linear probes on colour mean/std (6 numbers) and on the built-in encoder's features.
+async function realPatchFigures(): Promise<void> {
+  if (!hasShared) {
+    console.log('real patches: ../shared is absent, skipped');
+    return;
+  }
+  const session = await EncoderSession.open(await findModel(defaultEncoderId, { user: tempDir('probe-bench') }), { providers: ['cpu'] });
+  const D = session.model.output.dim;
+  let encodeMs = 0;
+  let encoded = 0;
+  async function features(paths: string[]): Promise<{ enc: Float32Array; colour: Float32Array }> {
+    const enc = new Float32Array(paths.length * D);
+    const colour = new Float32Array(paths.length * 6);
+    for (let i = 0; i < paths.length; i += 64) {
+      const part = paths.slice(i, i + 64);
+      const pixels = session.pixelBuffer(part.length);
+      await Promise.all(
+        part.map(async (p, k) => {
+          pixels.set(await loadRgb(p, 224), k * 224 * 224 * 3);
+          colour.set(colourStats(await loadRgb(p)), (i + k) * 6);
+        }),
+      );
+      const t0 = performance.now();
+      enc.set(await session.embed(pixels, part.length), i * D);
+      encodeMs += performance.now() - t0;
+      encoded += part.length;
+    }
+    return { enc, colour };
+  }
+  try {
+    // PCam: train on `train`, measure on `valid` (different Camelyon16 slides).
+    const [train, valid] = await Promise.all([listPcam('train'), listPcam('valid')]);
+    const [tr, va] = [await features(train.paths), await features(valid.paths)];
+    const pcamColour = linearProbeAuroc(tr.colour, train.labels, va.colour, valid.labels, 6);
+    const pcamEnc = linearProbeAuroc(tr.enc, train.labels, va.enc, valid.labels, D);
+    console.log(`PCam tumour, train (${train.paths.length}) → valid (${valid.paths.length}) AUROC: colour mean/std ${pcamColour.toFixed(3)}, ${defaultEncoderId} ${pcamEnc.toFixed(3)}`);
+
+    // LC25000 lung: 5-fold CV grouped by near-duplicate group (never by image).
+    const rows = (await readFile(shared('data', 'patches', 'lc25000-lung-groups.csv'), 'utf8')).trim().split('\n').slice(1).map((l) => l.split(','));
+    const classNames = ['lung_aca', 'lung_scc', 'lung_n'];
+    const prefix: Record<string, number> = { lungaca: 0, lungscc: 1, lungn: 2 };
+    const groupIds = new Map<string, number>();
+    const paths = rows.map((r) => shared('data', r[0]));
+    const labels = Int32Array.from(rows, (r) => prefix[/^(lungaca|lungscc|lungn)\d/.exec(r[0].split('/').pop()!)![1]]);
+    const groups = Int32Array.from(rows, (r) => groupIds.get(r[1]) ?? (groupIds.set(r[1], groupIds.size), groupIds.size - 1));
+    const lc = await features(paths);
+    const subtypeRows = Array.from(labels.keys()).filter((i) => labels[i] !== 2);
+    for (const [name, x, d] of [['colour mean/std', lc.colour, 6], [defaultEncoderId, lc.enc, D]] as const) {
+      const cv = fitProbe({ x, n: paths.length, dim: d, labels, groups, classNames }).crossValidation!;
+      const sub = new Float32Array(subtypeRows.length * d);
+      subtypeRows.forEach((i, r) => sub.set(x.subarray(i * d, (i + 1) * d), r * d));
+      const subtypes = fitProbe({ x: sub, n: subtypeRows.length, dim: d, labels: Int32Array.from(subtypeRows, (i) => labels[i]), groups: Int32Array.from(subtypeRows, (i) => groups[i]), classNames: classNames.slice(0, 2) }).crossValidation!;
+      console.log(
+        `LC25000 lung (${paths.length} patches, ${groupIds.size} groups), 5-fold CV by group, ${name}: benign-vs-rest AUROC ${cv.perClass[2].auroc.toFixed(3)}, ` +
+          `3-class accuracy ${cv.accuracy.toFixed(3)}, macro AUROC ${cv.macroAuroc.toFixed(3)}; adenocarcinoma vs squamous AUROC ${subtypes.perClass[0].auroc.toFixed(3)}`,
+      );
+    }
+    console.log(`${defaultEncoderId} on ${session.provider}: ${encoded} patches in ${(encodeMs / 1000).toFixed(1)} s (${(encodeMs / encoded).toFixed(1)} ms/patch, batches of 64)`);
+  } finally {
+    await session.close();
+  }
+}
+
+await realPatchFigures();

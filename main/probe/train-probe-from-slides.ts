@@ -1,7 +1,7 @@
 // Slides + annotation files → a probe file: embeds the annotated regions, labels patches, fits off-thread.
 import { basename } from 'node:path';
 import { withClasses } from '../annotations/annotation-classes.js';
-import type { AnnotationClass } from '../annotations/annotation-model.js';
+import type { Annotation, AnnotationClass } from '../annotations/annotation-model.js';
 import { geometryBounds, isAreal } from '../annotations/geometry.js';
 import { readAnnotationFile } from '../annotations/read-annotation-file.js';
 import { assembleFeatures } from './assemble-features.js';
@@ -10,10 +10,15 @@ import { probeFileFrom, type ProbeFile } from './probe-file.js';
 import type { SlideEmbedder, SlideEmbeddingProgress } from './slide-embeddings.js';
 import { buildTrainingSet, type AnnotatedSlide } from './training-set.js';
 
+export type TrainingInput =
+  | { slidePath: string; annotationsPath: string }
+  | { slidePath: string; annotations: readonly Annotation[]; classes: readonly AnnotationClass[]; source?: string };
+
 export interface TrainFromSlidesOptions {
   /** Where embeddings come from: an EncoderSlideEmbedder (the EmbeddingService and its cache). */
   embedder: SlideEmbedder;
-  inputs: { slidePath: string; annotationsPath: string }[];
+  /** Each slide with its annotations: a QuPath GeoJSON / ASAP XML file, or (the app) the annotations themselves. */
+  inputs: TrainingInput[];
   modelId?: string;
   mpps: number[];
   folds?: number;
@@ -30,8 +35,10 @@ export async function trainProbeFromSlides(o: TrainFromSlidesOptions): Promise<P
   let classes: AnnotationClass[] = [];
   let encoder: ProbeFile['encoder'] | null = null;
   const warnings: string[] = [];
-  for (const { slidePath, annotationsPath } of o.inputs) {
-    const imported = await readAnnotationFile(annotationsPath);
+  for (const input of o.inputs) {
+    const { slidePath } = input;
+    const annotationsPath = 'annotationsPath' in input ? input.annotationsPath : (input.source ?? `the annotations of ${basename(slidePath)}`);
+    const imported = 'annotationsPath' in input ? await readAnnotationFile(input.annotationsPath) : { annotations: [...input.annotations], classes: [...input.classes], warnings: [] };
     warnings.push(...imported.warnings.map((w) => `${basename(annotationsPath)}: ${w}`));
     classes = withClasses(classes, imported.classes);
     const regions = imported.annotations.filter((a) => isAreal(a.geometry)).map((a) => {

@@ -29,13 +29,15 @@ async function run(args: string[]): Promise<{ code: number; stdout: string; stde
   const capture = (into: string[]) => ((chunk: string | Uint8Array) => (into.push(String(chunk)), true)) as typeof process.stdout.write;
   process.stdout.write = capture(out);
   process.stderr.write = capture(err);
+  const exitCode = process.exitCode; // main() reads it: a failed test before must not fail this command
+  process.exitCode = undefined;
   try {
     const code = await main(args);
     return { code, stdout: out.join(''), stderr: err.join('') };
   } finally {
     process.stdout.write = writeOut;
     process.stderr.write = writeErr;
-    process.exitCode = undefined;
+    process.exitCode = exitCode;
   }
 }
 
@@ -94,7 +96,7 @@ test('sample slide: probe train (Tumour vs Normal) + heatmap --all-tissue at 1 Â
     assert.ok(r.every((p) => SAMPLE_TISSUE_REGIONS.some((t) => inside(p, t.polygon))), 'normal region on tissue');
     assert.ok(tumours.every((t) => r.every((p) => !inside(p, t.polygon) && distance(p, t.polygon) > 900)), 'normal region away from tumour');
   }
-  const annotations = join(dataDir, 'sample.geojson');
+  const annotations = join(dataDir, 'sample-annotations.geojson');
   await writeFile(
     annotations,
     JSON.stringify({
@@ -161,7 +163,7 @@ test('sample slide: probe train (Tumour vs Normal) + heatmap --all-tissue at 1 Â
   const regions = JSON.parse(await readFile(join(dataDir, 'sample.geojson'), 'utf8'));
   const rings: number[][][] = regions.features.map((f: { geometry: { coordinates: number[][][] } }) => f.geometry.coordinates[0]);
   assert.ok(rings.length >= 1 && regions.features.every((f: { properties: { classification: { name: string } } }) => f.properties.classification.name === 'Tumour'));
-  for (const t of [trainT1, trainT3]) {
+  for (const t of [trainT1, heldT2, trainT3, heldT4]) {
     const c = [t.reduce((s, p) => s + p[0], 0) / t.length, t.reduce((s, p) => s + p[1], 0) / t.length];
     assert.ok(rings.some((r) => inside(c, r)), `tumour at ${c.map(Math.round)} outlined`);
   }
@@ -224,8 +226,11 @@ test('CMU-1-Small-Region.svs: probe train (Tissue vs Background) + heatmap --all
   assert.equal(csv.header, 'slide,mpp,x,y,size,Tissue,Background');
   const at = (x: number, y: number) => csv.patches.find((q) => q.x <= x && x < q.x + q.size && q.y <= y && y < q.y + q.size);
   assert.ok(at(1000, 2000)!.p[0] > 0.5, 'tissue patch');
+  // The tissue mask keeps patches with â‰¥ 5% tissue: those along the tissue's edges are mostly glass.
   const tissueShare = csv.patches.filter((q) => q.p[0] > 0.5).length / csv.patches.length;
-  assert.ok(tissueShare > 0.7, `${(tissueShare * 100).toFixed(0)}% of the tissue mask's patches called Tissue`);
+  assert.ok(tissueShare > 0.6, `${(tissueShare * 100).toFixed(0)}% of the tissue mask's patches called Tissue`);
+  const column = csv.patches.filter((q) => q.x >= 898 && q.x + q.size <= 1575 && q.y >= 898 && q.y + q.size <= 2700);
+  assert.ok(column.length >= 20 && column.every((q) => q.p[0] > 0.5), 'the tissue column is Tissue throughout');
   assert.deepEqual(await imageSize(join(dataDir, 'cmu1.png')), [Math.ceil(2220 / (224.4489 / 4)), Math.ceil(2967 / (224.4489 / 4))]);
 
   // A probe of another encoder, or of other weights under the same id, is refused before any embedding.
