@@ -142,7 +142,7 @@ export class EmbeddingScheduler extends EventEmitter {
             coords[2 * i + 1] = q.y;
             this.inflight.add(key(q.layer.mpp, q.x, q.y));
           });
-          const batch: PatchBatch = { reader: head.layer.reader, coords };
+          const batch: PatchBatch = { reader: head.layer.reader, coords, slidePath: this.service.slidePath(this.slide) };
           layerOf.set(batch, head.layer);
           return batch;
         },

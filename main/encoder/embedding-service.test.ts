@@ -99,3 +99,32 @@ test('the scheduler embeds a viewport centre first, drops work that left the vie
     await svc.close();
   }
 });
+
+test('several regions (glass included) embed each patch once; cached() returns what the cache holds and embeds nothing', { skip: skipWithoutShared }, async () => {
+  const svc = service('svc-cached');
+  try {
+    const empty = await svc.cached(cmu, { mpps: [1] });
+    assert.equal(empty[0].coords.length, 0);
+    assert.equal(empty[0].grid.mpp, 1);
+    // Two overlapping rectangles, one on empty glass (top right).
+    const regions = [
+      { x: 0, y: 0, width: 900, height: 900 },
+      { x: 600, y: 600, width: 600, height: 600 },
+      { x: 1600, y: 0, width: 500, height: 500 },
+    ];
+    const [set] = await svc.embed(cmu, { mpps: [1], regions, includeBackground: true });
+    const keys = new Set<string>();
+    for (let k = 0; k < set.coords.length; k += 2) keys.add(`${set.coords[k]},${set.coords[k + 1]}`);
+    assert.equal(keys.size, set.coords.length / 2, 'each patch once');
+    // 449 px patches: 3×3 under the first rectangle (the second lies within them), 2×2 under the third.
+    assert.equal(keys.size, 9 + 4, [...keys].join(' '));
+    const [tissueOnly] = await svc.embed(cmu, { mpps: [1], regions });
+    assert.ok(tissueOnly.coords.length < set.coords.length, 'the tissue mask drops glass patches');
+    const [cached] = await svc.cached(cmu, { mpps: [1] });
+    assert.equal(cached.coords.length, set.coords.length);
+    assert.deepEqual(new Set(Array.from({ length: cached.coords.length / 2 }, (_, i) => `${cached.coords[2 * i]},${cached.coords[2 * i + 1]}`)), keys);
+    assert.equal(cached.features.length, set.features.length);
+  } finally {
+    await svc.close();
+  }
+});

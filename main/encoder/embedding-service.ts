@@ -45,6 +45,11 @@ export interface EmbeddingServiceOptions {
   cacheDir?: string;
   session?: EncoderSessionOptions;
   batchSize?: number;
+  /**
+   * Read and normalise patches in the encoder session's preparation worker, off this thread (default true;
+   * false reads them here, as before — for comparison, or where worker threads cannot open the slide).
+   */
+  prepareInWorker?: boolean;
 }
 
 /** What the service keeps per open slide. */
@@ -54,6 +59,8 @@ export interface SlideContext {
   scale: SlideScale;
   tissue: Promise<TissueMask>;
   ownsReader: boolean;
+  /** The slide's file or folder, when it was opened by path (the preparation worker opens it too). */
+  path?: string;
 }
 
 export class EmbeddingService extends EventEmitter {
@@ -126,6 +133,7 @@ export class EmbeddingService extends EventEmitter {
         return tissue;
       },
       ownsReader: typeof input === 'string',
+      ...(typeof input === 'string' ? { path: input } : {}),
     };
     this.slides.set(fingerprint, ctx);
     return ctx;
@@ -133,6 +141,11 @@ export class EmbeddingService extends EventEmitter {
 
   grid(ctx: SlideContext, mpp: number): PatchGrid {
     return patchGrid(mpp, ctx.scale, this.entry?.manifest.input.size ?? 224);
+  }
+
+  /** Where the preparation worker can open `ctx` (undefined: read patches on this thread). */
+  slidePath(ctx: SlideContext): string | undefined {
+    return this.options.prepareInWorker === false ? undefined : ctx.path;
   }
 
   /** The store of (slide, current model, mpp), opened once. */
@@ -215,7 +228,7 @@ export class EmbeddingService extends EventEmitter {
           if (next >= missing.length) return undefined;
           const batch = Int32Array.from(missing.slice(next, next + 2 * this.batchSize));
           next += batch.length;
-          return { reader, coords: batch };
+          return { reader, coords: batch, slidePath: this.slidePath(ctx) };
         },
         async (batch, features) => {
           await store.append(batch.coords, features);

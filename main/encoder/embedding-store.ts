@@ -146,13 +146,17 @@ export class EmbeddingStore {
     }
     // Read-write without O_APPEND: positional writes must land at the committed end, over any torn tail.
     this.handle ??= await open(join(this.dir, chunk.file), constants.O_RDWR | constants.O_CREAT, 0o644);
-    const buf = Buffer.alloc(keep.length * recBytes);
+    // Records through typed views of one buffer (little-endian, as every platform Tessera runs on).
+    const rec = 2 + d;
+    const ab = new ArrayBuffer(keep.length * recBytes);
+    const i32 = new Int32Array(ab);
+    const f32 = new Float32Array(ab);
     keep.forEach((i, k) => {
-      const o = k * recBytes;
-      buf.writeInt32LE(coords[2 * i], o);
-      buf.writeInt32LE(coords[2 * i + 1], o + 4);
-      Buffer.from(features.buffer, features.byteOffset + i * d * 4, d * 4).copy(buf, o + 8);
+      i32[k * rec] = coords[2 * i];
+      i32[k * rec + 1] = coords[2 * i + 1];
+      f32.set(features.subarray(i * d, (i + 1) * d), k * rec + 2);
     });
+    const buf = new Uint8Array(ab);
     await this.handle.write(buf, 0, buf.length, chunk.count * recBytes);
     await this.handle.datasync();
     const c0 = chunk.count;
@@ -202,13 +206,16 @@ export class EmbeddingStore {
       const data = await readFile(join(this.dir, chunk.file)).catch(() => Buffer.alloc(0));
       const usable = Math.min(chunk.count, Math.floor(data.length / recBytes));
       chunk.count = usable;
-      const aligned = new Float32Array(d);
+      // One aligned copy of the chunk, read through typed views (little-endian).
+      const ab = new ArrayBuffer(usable * recBytes);
+      new Uint8Array(ab).set(data.subarray(0, usable * recBytes));
+      const i32 = new Int32Array(ab);
+      const f32 = new Float32Array(ab);
+      const rec = 2 + d;
       for (let r = 0; r < usable; r++) {
-        const o = r * recBytes;
-        for (let j = 0; j < d; j++) aligned[j] = data.readFloatLE(o + 8 + 4 * j);
-        const x = data.readInt32LE(o);
-        const y = data.readInt32LE(o + 4);
-        if (!this.rows.has(`${x},${y}`)) this.put(x, y, aligned);
+        const x = i32[r * rec];
+        const y = i32[r * rec + 1];
+        if (!this.rows.has(`${x},${y}`)) this.put(x, y, f32.subarray(r * rec + 2, (r + 1) * rec));
       }
     }
   }

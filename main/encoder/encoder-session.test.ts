@@ -6,6 +6,11 @@ import { EncoderSession } from './encoder-session.js';
 import { findModel } from './model-registry.js';
 import { defaultEncoderId } from './default-encoder-model.js';
 import { normalisePixels } from './pixel-normalise.js';
+import { openSlide } from '../slide/open-slide.js';
+import { SlideError } from '../slide/slide-errors.js';
+import { shared, skipWithoutShared } from '../testing/shared-data.js';
+import { PatchReader } from './patch-reader.js';
+import { patchGrid, slideScale } from './patch-grid.js';
 
 test('the worker-thread session embeds exactly what an in-process onnxruntime session computes', async () => {
   const models = tempDir('session');
@@ -26,6 +31,29 @@ test('the worker-thread session embeds exactly what an in-process onnxruntime se
     assert.equal(got.length, n * entry.manifest.output.dim);
     assert.deepEqual(Array.from(got), Array.from(expected));
   } finally {
+    await session.close();
+  }
+});
+
+test('patches prepared in the preparation worker embed exactly as pixels read here; an unreadable slide is a SlideError', { skip: skipWithoutShared }, async () => {
+  const cmu = shared('data', 'slides', 'CMU-1-Small-Region.svs');
+  const entry = await findModel(defaultEncoderId, { user: tempDir('session-prep') });
+  const session = await EncoderSession.open(entry, { threads: 1, providers: ['cpu'] });
+  const slide = await openSlide(cmu);
+  try {
+    for (const mpp of [0.5, 2]) {
+      const grid = patchGrid(mpp, slideScale(slide));
+      // 10 patches (run as 8 + 2), one over the right edge of the slide.
+      const coords = Int32Array.from({ length: 20 }, (_, k) => (k % 2 === 0 ? [0, 449, 898, 1347, 1796, 2100, 300, 700, 1200, 1500][k / 2] : 900 + (k % 4) * 100));
+      const pixels = session.pixelBuffer(10);
+      await new PatchReader(slide, grid).readBatch(coords, pixels);
+      const here = await session.embed(pixels, 10);
+      const there = await session.embedPatches(cmu, grid, coords);
+      assert.deepEqual(Array.from(there), Array.from(here));
+    }
+    await assert.rejects(session.embedPatches('/no/such/slide.svs', patchGrid(0.5, slideScale(slide)), Int32Array.from([0, 0])), (e: unknown) => e instanceof SlideError);
+  } finally {
+    await slide.close();
     await session.close();
   }
 });

@@ -6,7 +6,8 @@ import { sha256File } from './file-checksum.js';
 import { ModelError } from './model-errors.js';
 import { checkGraphAgainstManifest, checkOutputDims } from './model-graph-check.js';
 import { normalisePixels } from './pixel-normalise.js';
-import type { EncoderRequest, EncoderReply, LoadRequest } from './encoder-messages.js';
+import type { EncoderRequest, EncoderReply, LoadRequest, PrepDelivery, PrepRecycle } from './encoder-messages.js';
+import type { MessagePort } from 'node:worker_threads';
 import type { ProviderName } from './execution-providers.js';
 
 if (!parentPort) throw new Error('encoder-worker must run as a worker thread');
@@ -14,7 +15,10 @@ const port = parentPort;
 
 let session: ort.InferenceSession | undefined;
 let manifest: LoadRequest['manifest'] | undefined;
+let maxRunBatch = 0;
 let inputBuffer: Float32Array<ArrayBuffer> = new Float32Array(0);
+/** Where prepared tensors come from (patch-prep-worker), once the session has started one. */
+let prepPort: MessagePort | undefined;
 
 function reply(msg: EncoderReply, transfer: ArrayBuffer[] = []): void {
   port.postMessage(msg, transfer);
@@ -75,6 +79,7 @@ async function load(req: LoadRequest): Promise<void> {
     await session?.release().catch(() => {});
     session = s;
     manifest = m;
+    maxRunBatch = req.maxRunBatch;
     reply({ type: 'loaded', id: req.id, provider, notices });
     return;
   }
@@ -91,8 +96,54 @@ function firstLine(err: unknown): string {
 // One request at a time: run() yields (setImmediate) before computing, and batches share the input buffer.
 let queue: Promise<void> = Promise.resolve();
 port.on('message', (req: EncoderRequest) => {
+  if (req.type === 'prep-port') {
+    prepPort = req.port;
+    req.port.on('message', (d: PrepDelivery) => {
+      queue = queue.then(() => handlePrepared(d));
+    });
+    return;
+  }
   queue = queue.then(() => handle(req));
 });
+
+/**
+ * Runs `count` patches of normalised input through the model, in chunks of at most `maxRunBatch` (small
+ * graphs such as the built-in encoder run faster per patch on batches that stay in cache). Returns its own
+ * (transferable) [count × dim] features.
+ */
+async function infer(input: Float32Array, count: number): Promise<Float32Array<ArrayBuffer>> {
+  if (!session || !manifest) throw new ModelError('not-found', 'no model loaded');
+  const s = session;
+  const m = manifest;
+  const per = 3 * m.input.size * m.input.size;
+  const features = new Float32Array(count * m.output.dim);
+  const step = maxRunBatch > 0 ? maxRunBatch : count;
+  for (let at = 0; at < count; at += step) {
+    const k = Math.min(step, count - at);
+    const out = (await s.run({
+      [m.input.name]: new ort.Tensor('float32', input.subarray(at * per, (at + k) * per), [k, 3, m.input.size, m.input.size]),
+    }))[m.output.name];
+    checkOutputDims(out.dims, k, m);
+    features.set(out.data as Float32Array, at * m.output.dim);
+  }
+  return features;
+}
+
+async function handlePrepared(d: PrepDelivery): Promise<void> {
+  if (d.type === 'prep-error') {
+    reply({ type: 'error', id: d.id, code: 'inference-failed', message: d.message, ...(d.slideCode ? { slideCode: d.slideCode } : {}) });
+    return;
+  }
+  try {
+    const features = await infer(new Float32Array(d.tensor, 0, d.count * 3 * manifest!.input.size ** 2), d.count);
+    reply({ type: 'embedded', id: d.id, features: features.buffer }, [features.buffer]);
+  } catch (err) {
+    reply(errorReply(d.id, err));
+  } finally {
+    const back: PrepRecycle = { type: 'recycle', tensor: d.tensor };
+    prepPort?.postMessage(back, [d.tensor]);
+  }
+}
 
 async function handle(req: EncoderRequest): Promise<void> {
   try {
@@ -100,22 +151,15 @@ async function handle(req: EncoderRequest): Promise<void> {
       await load(req);
     } else if (req.type === 'embed') {
       if (!session || !manifest) throw new ModelError('not-found', 'no model loaded');
-      const s = session;
       const m = manifest;
-      const out = (await s.run({
-        [m.input.name]: new ort.Tensor(
-          'float32',
-          normalisePixels(new Uint8Array(req.pixels), req.count, m.input, ensureInput(req.count, m)),
-          [req.count, 3, m.input.size, m.input.size],
-        ),
-      }))[m.output.name];
-      checkOutputDims(out.dims, req.count, m);
-      const features = (out.data as Float32Array).slice(); // own buffer, transferable
+      const input = normalisePixels(new Uint8Array(req.pixels), req.count, m.input, ensureInput(req.count, m));
+      const features = await infer(input, req.count);
       reply({ type: 'embedded', id: req.id, features: features.buffer, pixels: req.pixels }, [features.buffer, req.pixels]);
     } else if (req.type === 'close') {
       await session?.release().catch(() => {});
       session = undefined;
       reply({ type: 'closed', id: req.id });
+      prepPort?.close();
       port.close();
     }
   } catch (err) {

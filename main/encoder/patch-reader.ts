@@ -1,21 +1,39 @@
-// Reads grid patches as RGB at the grid's magnification: from the pyramid level just finer than the target,
-// resized with sharp. Pixels outside the slide come out white (as glass).
+// Reads grid patches as RGB at the grid's magnification. Pixels outside the slide come out white (as glass).
+//
+// Fast path (levels stored as JPEG tiles: Aperio, most DICOM): a patch is cut straight out of RGB tiles kept
+// in a per-slide cache. Each tile is decoded once (sharp costs ~1 ms a call whatever the tile, so the cache,
+// not the decoder, is what saves time) and, for coarser magnifications, box-shrunk by 2, 4 or 8 in JS once
+// (a "virtual level": cheaper than a libvips resize per patch, and than JPEG shrink-on-load, whose per-call
+// cost is the same as a full decode at these tile sizes). No RGBA, no alpha flattening, one copy per row.
+// Other levels (JPEG 2000, deflate…): readRegion, flattened over white and resized with sharp.
 import sharp from 'sharp';
 import type { PatchGrid } from '../contracts/embeddings.js';
 import type { SlideReader } from '../slide/slide-reader.js';
 
 /** The coarsest level whose pixels are at least as fine as the grid's (never upsample; 1% slack). */
 export function levelForGrid(reader: Pick<SlideReader, 'levels'>, grid: PatchGrid): number {
+  return sourceForGrid(reader, grid, [1]).level;
+}
+
+/**
+ * The coarsest (level, shrink) — `shrink` a power of two dividing the level's tile size — whose pixels are at
+ * least as fine as the grid's (never upsample; 1% slack).
+ */
+export function sourceForGrid(reader: Pick<SlideReader, 'levels'>, grid: PatchGrid, shrinks: readonly number[] = [1, 2, 4, 8]): { level: number; shrink: number } {
   const wanted = grid.level0Size / grid.patchSize; // level-0 px per patch px
-  let best = 0;
-  reader.levels.forEach((l, i) => {
-    if (l.downsample <= wanted * 1.01 && l.downsample > reader.levels[best].downsample) best = i;
+  let best = { level: 0, shrink: 1, ds: reader.levels[0].downsample };
+  reader.levels.forEach((l, level) => {
+    for (const shrink of shrinks) {
+      if (shrink > 1 && (l.tileWidth % shrink !== 0 || l.tileHeight % shrink !== 0)) continue;
+      const ds = l.downsample * shrink;
+      if (ds <= wanted * 1.01 && ds > best.ds) best = { level, shrink, ds };
+    }
   });
-  return best;
+  return { level: best.level, shrink: best.shrink };
 }
 
 /** RGBA → RGB over white, into `out` at `offset`. Opaque pixels (nearly all) take a branch-free copy. */
-function flattenRgba(rgba: Buffer | Uint8Array, pixels: number, out: Uint8Array, offset: number): void {
+export function flattenRgba(rgba: Buffer | Uint8Array, pixels: number, out: Uint8Array, offset: number): void {
   let minAlpha = 255;
   for (let p = 0, i = 0, o = offset; p < pixels; p++, i += 4, o += 3) {
     out[o] = rgba[i];
@@ -35,30 +53,247 @@ function flattenRgba(rgba: Buffer | Uint8Array, pixels: number, out: Uint8Array,
   }
 }
 
+/** Decoded RGB tiles of one slide (all shrinks), LRU by bytes; concurrent requests share one decode. */
+class RgbTileCache {
+  private readonly entries = new Map<string, Buffer>();
+  private readonly pending = new Map<string, Promise<Buffer | null>>();
+  private bytes = 0;
+  /** Level → whether its tiles are JPEG (readNativeTile answers), probed once. */
+  readonly jpegLevels = new Map<number, Promise<boolean>>();
+
+  constructor(readonly capacityBytes: number) {}
+
+  get(key: string, load: () => Promise<Buffer | null>): Promise<Buffer | null> {
+    const hit = this.entries.get(key);
+    if (hit) {
+      this.entries.delete(key);
+      this.entries.set(key, hit);
+      return Promise.resolve(hit);
+    }
+    let p = this.pending.get(key);
+    if (p) return p;
+    p = load().then(
+      (buf) => {
+        this.pending.delete(key);
+        if (buf && buf.length <= this.capacityBytes) {
+          this.entries.set(key, buf);
+          this.bytes += buf.length;
+          for (const [k, v] of this.entries) {
+            if (this.bytes <= this.capacityBytes) break;
+            this.entries.delete(k);
+            this.bytes -= v.length;
+          }
+        }
+        return buf;
+      },
+      (err: unknown) => {
+        this.pending.delete(key);
+        throw err;
+      },
+    );
+    this.pending.set(key, p);
+    return p;
+  }
+}
+
+const tileCaches = new WeakMap<SlideReader, RgbTileCache>();
+/** RGB tile cache per open slide (shared by every grid's PatchReader). */
+export const rgbTileCacheBytes = 96 << 20;
+
+function tileCacheOf(reader: SlideReader): RgbTileCache {
+  let c = tileCaches.get(reader);
+  if (!c) tileCaches.set(reader, (c = new RgbTileCache(rgbTileCacheBytes)));
+  return c;
+}
+
+/** Box average of an RGB image (w × h, both multiples of s) by s. */
+function boxShrink(src: Buffer, w: number, h: number, s: number): Buffer {
+  const ow = w / s;
+  const oh = h / s;
+  const out = Buffer.allocUnsafe(ow * oh * 3);
+  const sums = new Uint32Array(ow * 3);
+  const half = (s * s) >> 1;
+  const shift = Math.log2(s * s);
+  for (let oy = 0; oy < oh; oy++) {
+    sums.fill(0);
+    for (let dy = 0; dy < s; dy++) {
+      let i = (oy * s + dy) * w * 3;
+      for (let ox = 0, k = 0; ox < ow; ox++, k += 3) {
+        let r = 0;
+        let g = 0;
+        let b = 0;
+        for (let dx = 0; dx < s; dx++, i += 3) {
+          r += src[i];
+          g += src[i + 1];
+          b += src[i + 2];
+        }
+        sums[k] += r;
+        sums[k + 1] += g;
+        sums[k + 2] += b;
+      }
+    }
+    const o = oy * ow * 3;
+    for (let k = 0; k < ow * 3; k++) out[o + k] = (sums[k] + half) >>> shift;
+  }
+  return out;
+}
+
+/** Decoded pixels of any channel count as tightly packed RGB, `w` × `h` (cropping any excess). */
+function toRgb(data: Buffer, width: number, height: number, channels: number, w: number, h: number): Buffer {
+  if (channels === 3 && width === w && height === h) return data;
+  const out = Buffer.alloc(w * h * 3, 255);
+  const cw = Math.min(w, width);
+  for (let y = 0; y < Math.min(h, height); y++) {
+    for (let x = 0; x < cw; x++) {
+      const i = (y * width + x) * channels;
+      const o = (y * w + x) * 3;
+      if (channels >= 3) {
+        out[o] = data[i];
+        out[o + 1] = data[i + 1];
+        out[o + 2] = data[i + 2];
+      } else out[o] = out[o + 1] = out[o + 2] = data[i];
+    }
+  }
+  return out;
+}
+
 export class PatchReader {
   readonly level: number;
-  /** Patch side in pixels of `level`. */
+  /** Power-of-two reduction applied to `level` (fast path only; 1 on the readRegion path). */
+  readonly shrink: number;
+  /** Patch side in pixels of `level` reduced by `shrink`. */
   readonly levelSize: number;
+  /** The level the readRegion path (no JPEG tiles) reads. */
+  private readonly regionLevel: number;
+  private readonly cache: RgbTileCache;
+  private fast: Promise<boolean> | undefined;
 
   constructor(
     private readonly reader: SlideReader,
     readonly grid: PatchGrid,
   ) {
-    this.level = levelForGrid(reader, grid);
-    this.levelSize = Math.max(1, Math.round(grid.level0Size / reader.levels[this.level].downsample));
+    this.cache = tileCacheOf(reader);
+    const src = sourceForGrid(reader, grid);
+    this.level = src.level;
+    this.shrink = src.shrink;
+    this.regionLevel = levelForGrid(reader, grid);
+    this.levelSize = Math.max(1, Math.round(grid.level0Size / (reader.levels[this.level].downsample * this.shrink)));
   }
 
   /** Writes the patch at level-0 (x, y) as patchSize² × 3 RGB bytes into `out` at byte `offset`. */
   async read(x: number, y: number, out: Uint8Array, offset = 0): Promise<void> {
+    if (await this.fastPath()) return this.readFromTiles(x, y, out, offset);
+    return this.readFromRegion(x, y, out, offset);
+  }
+
+  /** Reads patches [n·2] level-0 corners into `out` (n × patchSize² × 3 bytes), patch after patch. */
+  async readBatch(coords: Int32Array, out: Uint8Array): Promise<void> {
+    const bytes = this.grid.patchSize ** 2 * 3;
+    const reads: Promise<void>[] = [];
+    for (let i = 0; 2 * i < coords.length; i++) reads.push(this.read(coords[2 * i], coords[2 * i + 1], out, i * bytes));
+    await Promise.all(reads);
+  }
+
+  private fastPath(): Promise<boolean> {
+    if (this.fast) return this.fast;
+    let probe = this.cache.jpegLevels.get(this.level);
+    if (!probe) {
+      probe = this.reader.readNativeTile(this.level, 0, 0).then(
+        (t) => t !== null && t.encoding === 'jpeg',
+        () => false,
+      );
+      this.cache.jpegLevels.set(this.level, probe);
+    }
+    this.fast = probe;
+    return probe;
+  }
+
+  /** RGB tile (col, row) of `level` reduced by `shrink`: (tileWidth/shrink) × (tileHeight/shrink) × 3, or null (no tile: white). */
+  private tile(col: number, row: number, shrink: number): Promise<Buffer | null> {
+    const l = this.reader.levels[this.level];
+    return this.cache.get(`${this.level}/${shrink}/${col}/${row}`, async () => {
+      if (shrink > 1) {
+        const full = await this.tile(col, row, 1);
+        return full && boxShrink(full, l.tileWidth, l.tileHeight, shrink);
+      }
+      const native = await this.reader.readNativeTile(this.level, col, row);
+      if (!native) return null;
+      const { data, info } = await sharp(native.bytes, { sequentialRead: true, limitInputPixels: Math.max(1, 4 * l.tileWidth * l.tileHeight) })
+        .raw()
+        .toBuffer({ resolveWithObject: true });
+      return toRgb(data, info.width, info.height, info.channels, l.tileWidth, l.tileHeight);
+    });
+  }
+
+  private async readFromTiles(x: number, y: number, out: Uint8Array, offset: number): Promise<void> {
     const n = this.grid.patchSize;
-    const region = await this.reader.readRegion(this.level, x, y, this.levelSize, this.levelSize);
-    if (this.levelSize === n) {
+    const s = this.shrink;
+    const l = this.reader.levels[this.level];
+    const ds = l.downsample * s;
+    const size = this.levelSize;
+    // Virtual level: the level reduced by s (partial pixels at its right/bottom edge count as outside).
+    const vw = Math.floor(l.width / s);
+    const vh = Math.floor(l.height / s);
+    const tw = l.tileWidth / s;
+    const th = l.tileHeight / s;
+    const ix = Math.round(x / ds);
+    const iy = Math.round(y / ds);
+    const direct = size === n;
+    const dst = direct ? out : new Uint8Array(size * size * 3);
+    const base = direct ? offset : 0;
+    const x0 = Math.max(ix, 0);
+    const y0 = Math.max(iy, 0);
+    const x1 = Math.min(ix + size, vw);
+    const y1 = Math.min(iy + size, vh);
+    if (x0 > ix || y0 > iy || x1 < ix + size || y1 < iy + size) dst.fill(255, base, base + size * size * 3);
+    const jobs: Promise<void>[] = [];
+    for (let row = Math.floor(y0 / th); row * th < y1; row++) {
+      for (let col = Math.floor(x0 / tw); col * tw < x1; col++) {
+        jobs.push(
+          this.tile(col, row, s).then((tile) => {
+            const sx0 = Math.max(col * tw, x0);
+            const sy0 = Math.max(row * th, y0);
+            const sx1 = Math.min((col + 1) * tw, x1);
+            const sy1 = Math.min((row + 1) * th, y1);
+            if (sx0 >= sx1 || sy0 >= sy1) return;
+            if (!tile) {
+              for (let sy = sy0; sy < sy1; sy++) {
+                const o = base + ((sy - iy) * size + (sx0 - ix)) * 3;
+                dst.fill(255, o, o + (sx1 - sx0) * 3);
+              }
+              return;
+            }
+            const rowBytes = (sx1 - sx0) * 3;
+            for (let sy = sy0; sy < sy1; sy++) {
+              const src = ((sy - row * th) * tw + (sx0 - col * tw)) * 3;
+              tile.copy(dst, base + ((sy - iy) * size + (sx0 - ix)) * 3, src, src + rowBytes);
+            }
+          }),
+        );
+      }
+    }
+    await Promise.all(jobs);
+    if (direct) return;
+    const rgb = await sharp(dst, { raw: { width: size, height: size, channels: 3 } })
+      .resize(n, n, { kernel: size > n ? 'linear' : 'cubic', fit: 'fill' })
+      .raw()
+      .toBuffer();
+    if (rgb.length !== n * n * 3) throw new Error(`patch resize gave ${rgb.length} bytes, expected ${n * n * 3}`);
+    out.set(rgb, offset);
+  }
+
+  private async readFromRegion(x: number, y: number, out: Uint8Array, offset: number): Promise<void> {
+    const n = this.grid.patchSize;
+    const level = this.regionLevel;
+    const size = Math.max(1, Math.round(this.grid.level0Size / this.reader.levels[level].downsample));
+    const region = await this.reader.readRegion(level, x, y, size, size);
+    if (size === n) {
       flattenRgba(region.data, n * n, out, offset);
       return;
     }
     const rgb = await sharp(region.data, { raw: { width: region.width, height: region.height, channels: region.channels } })
       .flatten({ background: { r: 255, g: 255, b: 255 } })
-      .resize(n, n, { kernel: this.levelSize > n ? 'linear' : 'cubic', fit: 'fill' })
+      .resize(n, n, { kernel: size > n ? 'linear' : 'cubic', fit: 'fill' })
       .raw()
       .toBuffer();
     if (rgb.length !== n * n * 3) throw new Error(`patch resize gave ${rgb.length} bytes, expected ${n * n * 3}`);
