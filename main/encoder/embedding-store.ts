@@ -18,8 +18,12 @@ export interface EmbeddingStoreKey {
   dim: number;
 }
 
+/** Bumped whenever the pixels a patch is embedded from change, so old and new features never mix
+ * (2: coarse magnifications are exact block averages of decoded tiles). */
+const storeFormatVersion = 2;
+
 interface StoreIndex extends EmbeddingStoreKey {
-  version: 1;
+  version: number;
   chunks: { file: string; count: number }[];
 }
 
@@ -46,14 +50,14 @@ export class EmbeddingStore {
   static async open(root: string, key: EmbeddingStoreKey): Promise<EmbeddingStore> {
     const dir = storeDir(root, key);
     await mkdir(dir, { recursive: true });
-    const fresh: StoreIndex = { version: 1, ...key, chunks: [] };
+    const fresh: StoreIndex = { version: storeFormatVersion, ...key, chunks: [] };
     let index = fresh;
     const text = await readFile(join(dir, 'index.json'), 'utf8').catch(() => null);
     if (text) {
       try {
         const parsed = JSON.parse(text) as StoreIndex;
         const same = (Object.keys(key) as (keyof EmbeddingStoreKey)[]).every((k) => parsed[k] === key[k]);
-        if (parsed.version === 1 && same) index = parsed;
+        if (parsed.version === storeFormatVersion && same) index = parsed;
       } catch {
         // unreadable index (cannot happen with atomic writes, but never fatal): start over
       }
