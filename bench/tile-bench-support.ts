@@ -44,6 +44,42 @@ export function tileRequests(geometry: DeepZoomGeometry, count: number, seed: nu
   return out;
 }
 
+/**
+ * `count` requests as a viewer makes them: open a 1600 × 900 viewport at a random place of a random level
+ * (one where the viewport does not show the whole level), then pan it three times by a third of a
+ * viewport in random directions; each view asks for the tiles it shows that the viewer has not already
+ * fetched (its tile cache), row by row. Repeat from a new place. Seeded.
+ */
+export function viewerRequests(geometry: DeepZoomGeometry, count: number, seed: number, viewport = { width: 1600, height: 900 }): [number, number, number][] {
+  const rand = seededRandom(seed);
+  const t = geometry.tileSize;
+  const levels = geometry.levelDimensions.map((d, level) => ({ d, level })).filter(({ d }) => d.width > viewport.width || d.height > viewport.height);
+  const seen = new Set<string>();
+  const out: [number, number, number][] = [];
+  while (out.length < count) {
+    const { d, level } = levels[Math.floor(rand() * levels.length)];
+    let x = Math.floor(rand() * Math.max(1, d.width - viewport.width));
+    let y = Math.floor(rand() * Math.max(1, d.height - viewport.height));
+    for (let view = 0; view < 4 && out.length < count; view++) {
+      if (view > 0) {
+        const angle = rand() * 2 * Math.PI;
+        x = Math.round(Math.min(Math.max(0, x + (Math.cos(angle) * viewport.width) / 3), Math.max(0, d.width - viewport.width)));
+        y = Math.round(Math.min(Math.max(0, y + (Math.sin(angle) * viewport.height) / 3), Math.max(0, d.height - viewport.height)));
+      }
+      const { cols, rows } = geometry.levelTiles[level];
+      for (let row = Math.floor(y / t); row <= Math.min(rows - 1, Math.floor((y + viewport.height - 1) / t)); row++) {
+        for (let col = Math.floor(x / t); col <= Math.min(cols - 1, Math.floor((x + viewport.width - 1) / t)); col++) {
+          const key = `${level}/${col}/${row}`;
+          if (seen.has(key) || out.length >= count) continue;
+          seen.add(key);
+          out.push([level, col, row]);
+        }
+      }
+    }
+  }
+  return out;
+}
+
 export interface RunFigures {
   wallSeconds: number;
   timesMs: number[];

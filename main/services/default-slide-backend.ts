@@ -7,7 +7,12 @@ import type { SlideBackend } from './slide-service.js';
 export function createDefaultSlideBackend(): SlideBackend {
   return {
     openSlide: (path) => openSlide(path),
-    createTileService: (reader) => new DeepZoomTileService(reader, { tileSize: 254, overlap: 1 }),
+    createTileService: (reader) => {
+      const service = new DeepZoomTileService(reader, { tileSize: 254, overlap: 1 });
+      // One-level slides: build the overview levels in the background so the first low-zoom tiles don't wait.
+      void service.warmUp();
+      return service;
+    },
     ensureSampleSlide,
   };
 }

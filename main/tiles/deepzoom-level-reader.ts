@@ -51,6 +51,33 @@ export class DeepZoomLevelReader {
     this.blocks.clear();
   }
 
+  /** Bytes of RGB pixels of a Deep Zoom level (what caching it whole as blocks costs). */
+  levelBytes(level: number): number {
+    const { width, height } = this.geometry.levelDimensions[level];
+    return width * height * 3;
+  }
+
+  /**
+   * Builds every block of derived `level`, one block at a time (one libvips call in flight, so requests
+   * keep the other threads), row by row. Blocks of finer derived levels built on the way are each used
+   * once (blocks nest 2 × 2), so they may be evicted; this level's own blocks are kept most recent.
+   * Requests that need a block being built share it. Stops early when `stop()` says so.
+   */
+  async warmLevel(level: number, stop: () => boolean): Promise<void> {
+    if (this.plan[level].kind !== 'derived') return;
+    const b = this.blockSize;
+    const { width, height } = this.geometry.levelDimensions[level];
+    const built: string[] = [];
+    for (let by = 0; by < Math.ceil(height / b); by++) {
+      for (let bx = 0; bx < Math.ceil(width / b); bx++) {
+        if (stop()) return;
+        await this.block(level, bx, by);
+        built.push(`${level}/${bx}/${by}`);
+        for (const key of built) this.blocks.get(key);
+      }
+    }
+  }
+
   async read(level: number, rect: Rect): Promise<RawImage> {
     const source = this.plan[level];
     if (source.kind === 'stored') {

@@ -137,3 +137,42 @@ test('DZI descriptor and invalid requests', async () => {
   }
   await assert.rejects(service.getTile(12, 0, 0, 'jpeg', 101), (err) => isSlideError(err) && err.code === 'invalid-argument');
 });
+
+test('neighbouring tiles over stored JPEG tiles share their decodes', async () => {
+  const slide = await InMemorySlide.create({ width: 1500, height: 1000, jpegTiles: true });
+  const service = new DeepZoomTileService(slide, { tileCacheBytes: 0 });
+  const top = service.levelCount - 1;
+  for (const [col, row] of [[1, 1], [2, 1], [1, 2], [2, 2]]) await service.getTile(top, col, row);
+  // Four 254/1 tiles over a 256 grid touch a 3 × 3 block of stored tiles: each decoded once.
+  assert.equal(service.stats().storedTileDecodes, 9);
+  assert.equal(service.stats().storedTileHits, 4 * 4 - 9);
+  await service.getTile(top, 1, 1, 'png');
+  assert.equal(service.stats().storedTileDecodes, 9);
+  assert.equal(slide.regionReads.length, 0);
+});
+
+test('warmUp builds a one-level slide\'s overview levels once, in the background', async () => {
+  const slide = await InMemorySlide.create({ width: 3000, height: 2200 });
+  const service = new DeepZoomTileService(slide, { tileCacheBytes: 0 });
+  const warming = service.warmUp();
+  assert.equal(service.warmUp(), warming);
+  await warming;
+  const reads = slide.regionReads.length;
+  const pixelsRead = slide.regionReads.reduce((n, r) => n + r.width * r.height, 0);
+  assert.ok(pixelsRead <= 1.3 * 3000 * 2200, `read ${pixelsRead} px`);
+  for (let level = 0; level < service.levelCount - 2; level++) {
+    assert.equal(service.levelSources[level].kind, 'derived');
+    const { cols, rows } = service.levelTiles[level];
+    for (let row = 0; row < rows; row++) for (let col = 0; col < cols; col++) await service.getTile(level, col, row);
+  }
+  assert.equal(slide.regionReads.length, reads, 'overview tiles after warm-up read nothing from the slide');
+});
+
+test('warmUp leaves overview levels that do not fit half the block cache lazy', async () => {
+  const slide = await InMemorySlide.create({ width: 3000, height: 2200 });
+  const service = new DeepZoomTileService(slide, { blockCacheBytes: 200_000 });
+  await service.warmUp();
+  assert.ok(service.stats().blockCacheBytes <= 200_000);
+  const pixelsRead = slide.regionReads.reduce((n, r) => n + r.width * r.height, 0);
+  assert.ok(pixelsRead <= 1.3 * 3000 * 2200, `read ${pixelsRead} px`);
+});

@@ -19,6 +19,8 @@ export interface DeepZoomTileServiceOptions {
   overlap?: number;
   /** Memory bound of the encoded-tile cache, bytes (0 disables it). Default 32 MiB. */
   tileCacheBytes?: number;
+  /** Memory bound of the decoded stored JPEG tiles (RGB) shared by all requests, bytes. Default 64 MiB. */
+  decodedTileCacheBytes?: number;
   /** Memory bound of the derived overview blocks, bytes. Default 64 MiB. */
   blockCacheBytes?: number;
   /** Side of a derived block in pixels. Default 512. */
@@ -37,6 +39,10 @@ export interface TileServiceStats {
   cacheHits: number;
   tileCacheBytes: number;
   blockCacheBytes: number;
+  /** Stored JPEG tiles decoded, and decoded-tile cache hits, on the stored/resampled-level path. */
+  storedTileDecodes: number;
+  storedTileHits: number;
+  decodedTileCacheBytes: number;
 }
 
 export const DEFAULT_JPEG_QUALITY = 75;
@@ -50,6 +56,9 @@ export class DeepZoomTileService {
   private readonly pending = new Map<string, Promise<Buffer>>();
   private readonly passthrough: boolean;
   private readonly counters = { tilesServed: 0, passthroughTiles: 0, cacheHits: 0 };
+  private readonly blockCacheCapacity: number;
+  private warming: Promise<void> | undefined;
+  private generation = 0;
 
   constructor(
     readonly slide: SlideReader,
@@ -61,8 +70,9 @@ export class DeepZoomTileService {
       slide.levels.map((l) => l.downsample),
       options,
     );
-    this.levelReader = new DeepZoomLevelReader(slide, this.geometry, this.levelSources, options);
-    this.nativeJpeg = new NativeJpegTiles(slide);
+    this.blockCacheCapacity = options.blockCacheBytes ?? 64 * 1024 * 1024;
+    this.levelReader = new DeepZoomLevelReader(slide, this.geometry, this.levelSources, { ...options, blockCacheBytes: this.blockCacheCapacity });
+    this.nativeJpeg = new NativeJpegTiles(slide, options);
     this.tiles = new ByteLruCache(options.tileCacheBytes ?? 32 * 1024 * 1024, (b) => b.length);
     this.passthrough = options.nativePassthrough ?? true;
   }
@@ -134,13 +144,53 @@ export class DeepZoomTileService {
     return pending;
   }
 
+  /**
+   * Builds the derived overview levels (those with no stored level close enough, e.g. everything below
+   * 1:2 on a one-level slide) in the background, so the first low-zoom requests find them ready instead
+   * of each waiting on a pass over the whole slide. Call once after opening; safe to call again (returns
+   * the same promise). Works one block at a time so concurrent requests keep their threads, and only warms
+   * the coarse levels that fit in half the block cache (finer ones stay lazy). Never rejects; `close()`-ing
+   * the slide or `clearCaches()` stops it.
+   */
+  warmUp(): Promise<void> {
+    this.warming ??= this.runWarmUp().catch(() => undefined);
+    return this.warming;
+  }
+
+  private async runWarmUp(): Promise<void> {
+    const budget = this.blockCacheCapacity / 2;
+    // Derived levels from the coarsest up while their pixels fit the budget; build the finest of those
+    // (the one pass over the slide), the coarser ones then come from its blocks.
+    let finest = -1;
+    let bytes = 0;
+    for (let level = 0; level < this.levelCount && this.levelSources[level].kind === 'derived'; level++) {
+      bytes += this.levelReader.levelBytes(level);
+      if (bytes > budget) break;
+      finest = level;
+    }
+    const generation = this.generation;
+    const stop = () => this.generation !== generation;
+    for (let level = finest; level >= 0; level--) await this.levelReader.warmLevel(level, stop);
+  }
+
   stats(): TileServiceStats {
-    return { ...this.counters, tileCacheBytes: this.tiles.bytes, blockCacheBytes: this.levelReader.blockCacheBytes };
+    const decoded = this.nativeJpeg.stats;
+    return {
+      ...this.counters,
+      tileCacheBytes: this.tiles.bytes,
+      blockCacheBytes: this.levelReader.blockCacheBytes,
+      storedTileDecodes: decoded.decodes,
+      storedTileHits: decoded.hits,
+      decodedTileCacheBytes: this.nativeJpeg.cacheBytes,
+    };
   }
 
   clearCaches(): void {
+    this.generation++;
+    this.warming = undefined;
     this.tiles.clear();
     this.levelReader.clear();
+    this.nativeJpeg.clear();
   }
 
   private async renderTile(info: DeepZoomTileInfo, format: TileFormat, quality: number): Promise<Buffer> {

@@ -22,3 +22,12 @@ export async function encodeTile(pixels: RawImage, size: Size, { format, quality
     ? pipeline.png({ compressionLevel: 4, adaptiveFiltering: false }).toBuffer()
     : pipeline.jpeg({ quality, optimiseCoding: false }).toBuffer();
 }
+
+/** Encodes width × height RGB pixels, resized (Lanczos 3) to `size` when it differs. */
+export function encodeRgb(data: Buffer, width: number, height: number, size: Size, { format, quality }: EncodeOptions): Promise<Buffer> {
+  let pipeline = sharp(data, { raw: { width, height, channels: 3 } });
+  if (width !== size.width || height !== size.height) pipeline = pipeline.resize(size.width, size.height, { fit: 'fill', kernel: 'lanczos3' });
+  return format === 'png'
+    ? pipeline.png({ compressionLevel: 4, adaptiveFiltering: false }).toBuffer()
+    : pipeline.jpeg({ quality, optimiseCoding: false }).toBuffer();
+}
