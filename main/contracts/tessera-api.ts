@@ -1,6 +1,21 @@
 // The contract between Tessera's renderer and its services. Both transports (Electron IPC + the
 // `tessera://` protocol, and the browser host's HTTP + WebSocket) carry exactly this; the renderer
 // imports only types from here. Every method takes at most one JSON params object and returns JSON.
+import type {
+  AnalysisEvent,
+  AnnotationDelta,
+  AnnotationGeometry,
+  AnnotationSnapshot,
+  EncoderStatus,
+  ExportRequest,
+  ExportResult,
+  HeatmapRaster,
+  LevelRect,
+  ProbeSummary,
+  Rgb,
+} from './analysis.js';
+
+export type * from './analysis.js';
 
 /** A slide opened in this session, as listed in the slide tabs. */
 export interface SlideSummary {
@@ -76,6 +91,37 @@ export interface TesseraApi {
   getSlideInfo(params: { id: string }): Promise<SlideInfo>;
   closeSlide(params: { id: string }): Promise<void>;
   listRecentSlides(): Promise<RecentSlide[]>;
+
+  // Annotations of an open slide: saved automatically in the user data dir, keyed by slide content.
+  getAnnotations(params: { slideId: string }): Promise<AnnotationSnapshot>;
+  addAnnotation(params: { slideId: string; className: string; geometry: AnnotationGeometry }): Promise<AnnotationDelta>;
+  /** Reshapes (moved vertices, moved whole) and/or relabels one annotation. */
+  updateAnnotation(params: { slideId: string; id: string; geometry?: AnnotationGeometry; className?: string }): Promise<AnnotationDelta>;
+  deleteAnnotations(params: { slideId: string; ids: string[] }): Promise<AnnotationDelta>;
+  undoAnnotations(params: { slideId: string }): Promise<AnnotationDelta>;
+  redoAnnotations(params: { slideId: string }): Promise<AnnotationDelta>;
+  /** Adds a user-defined class (or recolours an existing one). */
+  setAnnotationClass(params: { slideId: string; name: string; colour: Rgb }): Promise<AnnotationDelta>;
+  /** Imports a QuPath GeoJSON or ASAP XML file on the host; nothing changes when the file is bad. */
+  importAnnotations(params: { slideId: string; path: string }): Promise<AnnotationDelta>;
+  /** Writes the slide's annotations as QuPath GeoJSON; code `exists` unless `overwrite`. */
+  exportAnnotations(params: { slideId: string; path: string; overwrite?: boolean }): Promise<{ path: string; count: number }>;
+
+  // Embeddings: the renderer reports the settled viewport; visible tissue is embedded in the background.
+  getEncoderStatus(): Promise<EncoderStatus>;
+  /** The level-0 rectangle now in view; null stops embedding for this slide. */
+  setViewport(params: { slideId: string; rect: LevelRect | null }): Promise<void>;
+
+  // Probes: trained on a slide's annotations, saved in the user data dir.
+  trainProbe(params: { slideId: string; classes?: string[]; mpps?: number[]; name?: string }): Promise<ProbeSummary>;
+  listProbes(): Promise<ProbeSummary[]>;
+  /** Adds a probe file from elsewhere (a colleague's) to the list. */
+  loadProbe(params: { path: string }): Promise<ProbeSummary>;
+
+  /** A probe's class probabilities on what is embedded of the slide (in `rect`, or everywhere). */
+  getHeatmap(params: { slideId: string; probeId: string; className?: string; rect?: LevelRect }): Promise<HeatmapRaster>;
+  /** Writes a heatmap (PNG, pyramidal TIFF), regions (GeoJSON), per-patch CSV or the probe report (HTML). */
+  exportHeatmap(params: ExportRequest): Promise<ExportResult>;
 }
 
 export type TesseraApiMethod = keyof TesseraApi;
@@ -94,6 +140,22 @@ const methodSet = {
   getSlideInfo: true,
   closeSlide: true,
   listRecentSlides: true,
+  getAnnotations: true,
+  addAnnotation: true,
+  updateAnnotation: true,
+  deleteAnnotations: true,
+  undoAnnotations: true,
+  redoAnnotations: true,
+  setAnnotationClass: true,
+  importAnnotations: true,
+  exportAnnotations: true,
+  getEncoderStatus: true,
+  setViewport: true,
+  trainProbe: true,
+  listProbes: true,
+  loadProbe: true,
+  getHeatmap: true,
+  exportHeatmap: true,
 } as const satisfies Record<TesseraApiMethod, true>;
 export const TESSERA_API_METHODS = Object.keys(methodSet) as TesseraApiMethod[];
 
@@ -107,7 +169,8 @@ export type TesseraEvent =
   /** The desktop shell opened a slide (menu, recent list, file drop, command line): show it. */
   | { type: 'slide-opened'; slide: SlideInfo }
   | { type: 'progress'; task: string; label: string; done: number; total: number }
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string }
+  | AnalysisEvent;
 
 /** How an error crosses a transport: a code a program can test and a message a person can read. */
 export interface ApiErrorPayload {

@@ -9,6 +9,7 @@ import type { TesseraEvent } from '../contracts/tessera-api.js';
 import { RecentSlides } from '../services/recent-slides.js';
 import { SlideService } from '../services/slide-service.js';
 import { createTesseraApi } from '../services/tessera-services.js';
+import { AnalysisService } from '../services/analysis-service.js';
 import { createDefaultSlideBackend } from '../services/default-slide-backend.js';
 import { toApiError } from '../services/api-error.js';
 import { rendererDir } from '../services/app-paths.js';
@@ -21,7 +22,8 @@ const SLIDE_EXTENSIONS = ['svs', 'tif', 'tiff', 'ndpi', 'scn', 'bif', 'dcm'];
 protocol.registerSchemesAsPrivileged([TESSERA_SCHEME]);
 
 const slides = new SlideService(createDefaultSlideBackend(), new RecentSlides(join(app.getPath('userData'), 'recent-slides.json')));
-const api = createTesseraApi({ slides, transport: 'electron' });
+const analysis = new AnalysisService({ slides });
+const api = createTesseraApi({ slides, transport: 'electron', analysis });
 let mainWindow: BrowserWindow | null = null;
 /** Slides asked for before the window was ready (command line, macOS open-file). */
 const pendingPaths: string[] = [];
@@ -178,5 +180,15 @@ if (!app.requestSingleInstanceLock()) {
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();
   });
-  app.on('will-quit', () => void slides.closeAll());
+  // Unsaved annotation edits (autosave is debounced) are flushed before the process goes.
+  let closed = false;
+  app.on('will-quit', (e) => {
+    if (closed) return;
+    e.preventDefault();
+    closed = true;
+    void analysis
+      .close()
+      .catch(() => {})
+      .finally(() => void slides.closeAll().finally(() => app.quit()));
+  });
 }

@@ -17,6 +17,22 @@ const methods = {
   getSlideInfo: true,
   closeSlide: true,
   listRecentSlides: true,
+  getAnnotations: true,
+  addAnnotation: true,
+  updateAnnotation: true,
+  deleteAnnotations: true,
+  undoAnnotations: true,
+  redoAnnotations: true,
+  setAnnotationClass: true,
+  importAnnotations: true,
+  exportAnnotations: true,
+  getEncoderStatus: true,
+  setViewport: true,
+  trainProbe: true,
+  listProbes: true,
+  loadProbe: true,
+  getHeatmap: true,
+  exportHeatmap: true,
 } as const satisfies Record<TesseraApiMethod, true>;
 
 type Envelope = { ok: true; result: unknown } | { ok: false; error: { code: string; message: string } };

@@ -7,6 +7,7 @@ import { createDefaultSlideBackend } from '../services/default-slide-backend.js'
 import { toApiError } from '../services/api-error.js';
 import { startBrowserHost, type BrowserHost } from './browser-host.js';
 import type { TesseraApi } from '../contracts/tessera-api.js';
+import { AnalysisService } from '../services/analysis-service.js';
 
 export interface StartHostOptions {
   /** Slides to open first; none opens the built-in sample (unless `openSample` is false). */
@@ -23,6 +24,7 @@ export interface StartHostOptions {
 export interface TesseraHost extends BrowserHost {
   api: TesseraApi;
   slideService: SlideService;
+  analysis: AnalysisService;
   /** Slides from the command line that did not open, as messages. */
   failures: string[];
 }
@@ -30,7 +32,8 @@ export interface TesseraHost extends BrowserHost {
 export async function startTesseraHost(options: StartHostOptions = {}): Promise<TesseraHost> {
   const recent = new RecentSlides(options.recentFile === undefined ? RecentSlides.defaultFile() : options.recentFile);
   const slideService = new SlideService(options.backend ?? createDefaultSlideBackend(), recent);
-  const api = createTesseraApi({ slides: slideService, transport: 'browser' });
+  const analysis = new AnalysisService({ slides: slideService });
+  const api = createTesseraApi({ slides: slideService, transport: 'browser', analysis });
   const failures: string[] = [];
   const paths = options.slides ?? [];
   for (const path of paths) {
@@ -58,9 +61,11 @@ export async function startTesseraHost(options: StartHostOptions = {}): Promise<
     ...host,
     api,
     slideService,
+    analysis,
     failures,
     async close() {
       await host.close();
+      await analysis.close();
       await slideService.closeAll();
     },
   };

@@ -8,10 +8,14 @@ import {
   type TesseraApi,
 } from '../contracts/tessera-api.js';
 import { appVersion } from './app-paths.js';
+import { createAnalysisApi } from './analysis-api.js';
+import { AnalysisService } from './analysis-service.js';
 
 export interface ServicesOptions {
   slides: SlideService;
   transport: AppInfo['transport'];
+  /** Annotations, embeddings, probes, heatmaps; default one over `slides` with the user's data dir. */
+  analysis?: AnalysisService;
 }
 
 function requireString(params: unknown, key: string): string {
@@ -21,8 +25,9 @@ function requireString(params: unknown, key: string): string {
 }
 
 /** The contract implemented over the services. Parameters are checked here, since they come off the wire. */
-export function createTesseraApi({ slides, transport }: ServicesOptions): TesseraApi {
+export function createTesseraApi({ slides, transport, analysis }: ServicesOptions): TesseraApi {
   return {
+    ...createAnalysisApi(analysis ?? new AnalysisService({ slides })),
     async getAppInfo() {
       return { version: appVersion, transport, platform: process.platform };
     },

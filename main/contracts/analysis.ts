@@ -1,0 +1,142 @@
+// The analysis half of the contract (annotations, embeddings, probes, heatmaps, exports): the shapes that
+// cross a transport. Types only; the renderer imports them, the services implement them
+// (main/services/analysis-*.ts). Coordinates are always level-0 pixels of the slide.
+import type {
+  Annotation,
+  AnnotationClass,
+  AnnotationGeometry,
+  Point,
+  Rgb,
+  Ring,
+} from '../annotations/annotation-model.js';
+
+export type { Annotation, AnnotationClass, AnnotationGeometry, Point, Rgb, Ring };
+
+export interface LevelRect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** Everything annotated on a slide, as the renderer first loads it. */
+export interface AnnotationSnapshot {
+  slideId: string;
+  /** Increases with every change; a delta older than what the renderer holds is ignored. */
+  revision: number;
+  classes: AnnotationClass[];
+  annotations: Annotation[];
+  canUndo: boolean;
+  canRedo: boolean;
+}
+
+/** What one edit (or undo, redo, import) changed: the renderer applies it to what it holds. */
+export interface AnnotationDelta {
+  slideId: string;
+  revision: number;
+  classes: AnnotationClass[];
+  /** Added or changed annotations, whole. */
+  upserted: Annotation[];
+  /** Ids of removed annotations. */
+  removed: string[];
+  canUndo: boolean;
+  canRedo: boolean;
+  /** Import notes (skipped detections, lines). */
+  warnings?: string[];
+}
+
+/** The encoder computing embeddings, as the analysis panel shows it. */
+export interface EncoderStatus {
+  modelId: string;
+  name: string;
+  description: string;
+  /** `cpu`, `cuda`, `coreml`, …; null until the model has loaded. */
+  provider: string | null;
+  /** Execution-provider fallbacks and other notes. */
+  notices: string[];
+  /** True for the built-in stain-texture baseline (not a learned model). */
+  baseline: boolean;
+  /** µm/px of the grids the encoder reads. */
+  magnifications: number[];
+}
+
+export interface ProbeClassMetrics {
+  name: string;
+  count: number;
+  /** One-vs-rest cross-validated AUROC; null when not computable. */
+  auroc: number | null;
+}
+
+/** A trained probe, as listed in the probe panel. The probe file itself stays in the user data dir. */
+export interface ProbeSummary {
+  id: string;
+  name: string;
+  createdAt: string;
+  encoder: { modelId: string; checksum: string | null };
+  magnifications: number[];
+  classes: AnnotationClass[];
+  perClassCount: number[];
+  patchCount: number;
+  crossValidation: { folds: number; accuracy: number; macroAuroc: number; perClass: ProbeClassMetrics[] } | null;
+  warnings: string[];
+  /** Where the probe file is. */
+  path: string;
+}
+
+/**
+ * Probabilities of one class on the patch grid, as a raster the overlay draws: cell (c, r) of this
+ * raster is grid cell (col0 + c, row0 + r), covering level-0 [(col0 + c)·cellSize, …+cellSize) in x, same in y.
+ */
+export interface HeatmapRaster {
+  slideId: string;
+  probeId: string;
+  className: string;
+  classNames: string[];
+  /** Cell side in level-0 px (the probe's finest grid). */
+  cellSize: number;
+  /** µm/px of that grid. */
+  mpp: number;
+  col0: number;
+  row0: number;
+  cols: number;
+  rows: number;
+  /** Cells scored (the rest are not embedded yet or not tissue). */
+  scored: number;
+  /** Base64 of cols·rows bytes, row-major: 0–250 is probability × 250, 255 is unscored. */
+  values: string;
+}
+
+export type AnalysisExportFormat = 'png' | 'tiff' | 'geojson' | 'csv' | 'html';
+export type HeatmapColourMap = 'viridis' | 'magma' | 'jet';
+
+export interface ExportRequest {
+  slideId: string;
+  probeId: string;
+  format: AnalysisExportFormat;
+  /** File to write; its extension should match the format. */
+  path: string;
+  className?: string;
+  colourMap?: HeatmapColourMap;
+  /** PNG/TIFF: hide cells below; GeoJSON: the region level (default 0.5). */
+  threshold?: number;
+  /** PNG/TIFF: level-0 px per image px (default a quarter patch). */
+  downsample?: number;
+  /** `embedded` (default): the patches embedded so far; `all-tissue`: embed the rest of the tissue first. */
+  scope?: 'embedded' | 'all-tissue';
+  /** Replace an existing file; without it an existing file fails with code `exists`. */
+  overwrite?: boolean;
+}
+
+export interface ExportResult {
+  path: string;
+  format: AnalysisExportFormat;
+  bytes: number;
+  /** Patches scored in the export. */
+  patches: number;
+}
+
+/** Analysis events pushed to the renderer over the event channel. */
+export type AnalysisEvent =
+  /** Embedding of the visible tissue: `done` of `total` patches (all magnifications); `added` when new ones landed. */
+  | { type: 'embedding-progress'; slideId: string; done: number; total: number; added: number }
+  | { type: 'encoder-status'; status: EncoderStatus };

@@ -1,0 +1,262 @@
+// Annotation editing for the app: one AnnotationStore (undo/redo, spatial index, atomic autosave) per open
+// slide, each edit checked off the wire and answered with a delta (what changed) for the renderer.
+import { withClasses } from '../annotations/annotation-classes.js';
+import type { AnnotationCommand } from '../annotations/annotation-commands.js';
+import { AnnotationImportError } from '../annotations/annotation-import-error.js';
+import {
+  newAnnotationId,
+  type Annotation,
+  type AnnotationDocument,
+  type AnnotationGeometry,
+  type Rgb,
+} from '../annotations/annotation-model.js';
+import type { AnnotationStore } from '../annotations/annotation-store.js';
+import { exportGeoJson } from '../annotations/geojson-export.js';
+import { mergeImportedCommand } from '../annotations/merge-imported.js';
+import { readAnnotationFile } from '../annotations/read-annotation-file.js';
+import { validateAnnotation } from '../annotations/validate-annotation.js';
+import { FileExistsError, writeFileAtomic } from '../common/atomic-write.js';
+import type { AnnotationDelta, AnnotationSnapshot } from '../contracts/analysis.js';
+import { ApiError } from './api-error.js';
+
+/** One slide's annotations as the service holds them: the store plus a revision counter for deltas. */
+export class SlideAnnotations {
+  private revision = 0;
+
+  constructor(
+    readonly slideId: string,
+    readonly store: AnnotationStore,
+  ) {}
+
+  snapshot(): AnnotationSnapshot {
+    const doc = this.store.doc;
+    return {
+      slideId: this.slideId,
+      revision: this.revision,
+      classes: doc.classes,
+      annotations: doc.annotations,
+      canUndo: this.store.canUndo,
+      canRedo: this.store.canRedo,
+    };
+  }
+
+  add(className: unknown, geometry: unknown): AnnotationDelta {
+    const name = className === undefined ? 'Tumour' : checkClassName(className);
+    const annotation: Annotation = { id: newAnnotationId(), className: name, geometry: cleanGeometry(geometry) };
+    validateAnnotation(annotation, 'annotation');
+    return this.run(withClassCommand(this.store.doc, name, { kind: 'add', annotations: [annotation] }));
+  }
+
+  update(id: unknown, geometry: unknown, className: unknown): AnnotationDelta {
+    const before = this.find(id);
+    if (geometry === undefined && className === undefined)
+      throw new ApiError('invalid-argument', 'Give a new geometry or class name');
+    const after: Annotation = { ...before };
+    if (geometry !== undefined) {
+      if (before.locked) throw new ApiError('locked', 'This annotation is locked: unlock it before reshaping it');
+      after.geometry = cleanGeometry(geometry);
+    }
+    if (className !== undefined) after.className = checkClassName(className);
+    validateAnnotation(after, 'annotation');
+    return this.run(withClassCommand(this.store.doc, after.className, { kind: 'replace', before, after }));
+  }
+
+  remove(ids: unknown): AnnotationDelta {
+    if (!Array.isArray(ids) || ids.length === 0)
+      throw new ApiError('invalid-argument', 'Parameter "ids" must be a non-empty list of annotation ids');
+    const annotations = ids.map((id) => this.find(id));
+    return this.run({ kind: 'remove', annotations });
+  }
+
+  undo(): AnnotationDelta {
+    return this.change(() => this.store.undo());
+  }
+
+  redo(): AnnotationDelta {
+    return this.change(() => this.store.redo());
+  }
+
+  setClass(name: unknown, colour: unknown): AnnotationDelta {
+    const n = checkClassName(name);
+    const rgb = checkColour(colour);
+    const before = this.store.doc.classes;
+    const after = before.some((c) => c.name === n)
+      ? before.map((c) => (c.name === n ? { name: n, colour: rgb } : c))
+      : [...before, { name: n, colour: rgb }];
+    return this.run({ kind: 'set-classes', before, after });
+  }
+
+  /** Imports a QuPath GeoJSON / ASAP XML file as one undoable step; a bad file changes nothing. */
+  async import(path: string): Promise<AnnotationDelta> {
+    let imported;
+    try {
+      imported = await readAnnotationFile(path);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') throw new ApiError('not-found', `No such file: ${path}`, 404);
+      if (code === 'EISDIR') throw new ApiError('invalid-argument', `${path} is a folder, not an annotation file`);
+      if (err instanceof AnnotationImportError)
+        throw new ApiError(
+          'invalid-file',
+          `Could not import ${path}: ${err.problem} (${err.location}). Nothing was changed.`,
+          422,
+        );
+      throw new ApiError(
+        'invalid-file',
+        `Could not import ${path}: ${(err as Error).message}. Nothing was changed.`,
+        422,
+      );
+    }
+    if (imported.annotations.length === 0)
+      throw new ApiError(
+        'invalid-file',
+        `${path} holds no annotations to import${imported.warnings.length ? ` (${imported.warnings[0]})` : ''}`,
+        422,
+      );
+    const delta = this.run(mergeImportedCommand(this.store.doc, imported));
+    return { ...delta, warnings: imported.warnings };
+  }
+
+  async export(path: string, overwrite: boolean): Promise<{ path: string; count: number }> {
+    const doc = this.store.doc;
+    try {
+      await writeFileAtomic(path, `${JSON.stringify(exportGeoJson(doc), null, 1)}\n`, { overwrite });
+    } catch (err) {
+      if (err instanceof FileExistsError) throw new ApiError('exists', `${path} already exists`, 409);
+      throw err;
+    }
+    return { path, count: doc.annotations.length };
+  }
+
+  private find(id: unknown): Annotation {
+    const a = typeof id === 'string' ? this.store.get(id) : undefined;
+    if (!a) throw new ApiError('not-found', `No annotation with id ${JSON.stringify(id)} on this slide`, 404);
+    return a;
+  }
+
+  private run(cmd: AnnotationCommand): AnnotationDelta {
+    return this.change(() => {
+      try {
+        this.store.execute(cmd);
+      } catch (err) {
+        throw new ApiError('invalid-argument', (err as Error).message);
+      }
+    });
+  }
+
+  private change(fn: () => void): AnnotationDelta {
+    const before = this.store.doc;
+    fn();
+    const after = this.store.doc;
+    if (after !== before) this.revision++;
+    return {
+      slideId: this.slideId,
+      revision: this.revision,
+      classes: after.classes,
+      ...diff(before, after),
+      canUndo: this.store.canUndo,
+      canRedo: this.store.canRedo,
+    };
+  }
+}
+
+/** Annotations added or changed (by identity: commands reuse untouched objects) and ids removed. O(n). */
+export function diff(
+  before: AnnotationDocument,
+  after: AnnotationDocument,
+): { upserted: Annotation[]; removed: string[] } {
+  if (before.annotations === after.annotations) return { upserted: [], removed: [] };
+  const old = new Map(before.annotations.map((a) => [a.id, a]));
+  const upserted = after.annotations.filter((a) => old.get(a.id) !== a);
+  const kept = new Set(after.annotations.map((a) => a.id));
+  const removed = before.annotations.filter((a) => !kept.has(a.id)).map((a) => a.id);
+  return { upserted, removed };
+}
+
+/** `cmd`, preceded by adding class `name` when the slide does not have it yet (one undo step). */
+function withClassCommand(doc: AnnotationDocument, name: string, cmd: AnnotationCommand): AnnotationCommand {
+  if (doc.classes.some((c) => c.name === name)) return cmd;
+  return {
+    kind: 'batch',
+    commands: [{ kind: 'set-classes', before: doc.classes, after: withClasses(doc.classes, [{ name }]) }, cmd],
+  };
+}
+
+function checkClassName(name: unknown): string {
+  if (typeof name !== 'string' || name.trim() === '' || name.length > 80)
+    throw new ApiError('invalid-argument', 'A class name must be 1–80 characters');
+  return name.trim();
+}
+
+function checkColour(colour: unknown): Rgb {
+  if (
+    !Array.isArray(colour) ||
+    colour.length !== 3 ||
+    !colour.every((c) => Number.isInteger(c) && c >= 0 && c <= 255)
+  ) {
+    throw new ApiError('invalid-argument', 'A colour is [r, g, b] with integers 0–255');
+  }
+  return [colour[0], colour[1], colour[2]];
+}
+
+const finite = (v: unknown): number => {
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw new ApiError('invalid-argument', 'Coordinates must be finite numbers');
+  return v;
+};
+const point = (p: unknown): [number, number] => {
+  if (!Array.isArray(p) || p.length < 2) throw new ApiError('invalid-argument', 'A point is [x, y]');
+  return [finite(p[0]), finite(p[1])];
+};
+const ring = (r: unknown): [number, number][] => {
+  if (!Array.isArray(r) || r.length < 3)
+    throw new ApiError('invalid-argument', 'A polygon ring needs at least 3 points');
+  return r.map(point);
+};
+
+/** The geometry with only its known fields, numbers checked, rectangles normalised to positive size. */
+export function cleanGeometry(g: unknown): AnnotationGeometry {
+  const o = (g ?? {}) as Record<string, unknown>;
+  switch (o.type) {
+    case 'rectangle': {
+      const [x, y, w, h] = [finite(o.x), finite(o.y), finite(o.width), finite(o.height)];
+      if (w === 0 || h === 0) throw new ApiError('invalid-argument', 'A rectangle needs a non-zero width and height');
+      return {
+        type: 'rectangle',
+        x: Math.min(x, x + w),
+        y: Math.min(y, y + h),
+        width: Math.abs(w),
+        height: Math.abs(h),
+      };
+    }
+    case 'polygon': {
+      if (!Array.isArray(o.rings) || o.rings.length === 0)
+        throw new ApiError('invalid-argument', 'A polygon needs rings');
+      return {
+        type: 'polygon',
+        rings: o.rings.map(ring),
+        ...(o.drawnWith === 'brush' ? { drawnWith: 'brush' as const } : {}),
+      };
+    }
+    case 'multipolygon': {
+      if (!Array.isArray(o.polygons) || o.polygons.length === 0)
+        throw new ApiError('invalid-argument', 'A multipolygon needs polygons');
+      return {
+        type: 'multipolygon',
+        polygons: o.polygons.map((p) => {
+          if (!Array.isArray(p) || p.length === 0)
+            throw new ApiError('invalid-argument', 'Each polygon of a multipolygon needs rings');
+          return p.map(ring);
+        }),
+      };
+    }
+    case 'point':
+      return { type: 'point', x: finite(o.x), y: finite(o.y) };
+    case 'points':
+      if (!Array.isArray(o.points) || o.points.length === 0)
+        throw new ApiError('invalid-argument', 'A point set needs points');
+      return { type: 'points', points: o.points.map(point) };
+    default:
+      throw new ApiError('invalid-argument', `Unknown geometry type ${JSON.stringify(o.type)}`);
+  }
+}

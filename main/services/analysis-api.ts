@@ -1,0 +1,94 @@
+// The analysis methods of the contract over the AnalysisService: parameters off the wire go straight to
+// the service, which checks them.
+import type { TesseraApi } from '../contracts/tessera-api.js';
+import type { AnalysisService } from './analysis-service.js';
+import { ApiError } from './api-error.js';
+
+export type AnalysisMethod =
+  | 'getAnnotations'
+  | 'addAnnotation'
+  | 'updateAnnotation'
+  | 'deleteAnnotations'
+  | 'undoAnnotations'
+  | 'redoAnnotations'
+  | 'setAnnotationClass'
+  | 'importAnnotations'
+  | 'exportAnnotations'
+  | 'getEncoderStatus'
+  | 'setViewport'
+  | 'trainProbe'
+  | 'listProbes'
+  | 'loadProbe'
+  | 'getHeatmap'
+  | 'exportHeatmap';
+
+type Params = Record<string, unknown>;
+const obj = (p: unknown): Params => {
+  if (p === null || typeof p !== 'object' || Array.isArray(p))
+    throw new ApiError('invalid-argument', 'Parameters must be an object');
+  return p as Params;
+};
+const path = (p: Params): string => {
+  const v = p.path;
+  if (typeof v !== 'string' || v.trim() === '')
+    throw new ApiError('invalid-argument', 'Parameter "path" must be a non-empty string');
+  return v.trim();
+};
+
+export function createAnalysisApi(analysis: AnalysisService): Pick<TesseraApi, AnalysisMethod> {
+  const annotations = (p: unknown) => analysis.annotations(obj(p).slideId);
+  return {
+    async getAnnotations(p) {
+      return (await annotations(p)).snapshot();
+    },
+    async addAnnotation(p) {
+      return (await annotations(p)).add(obj(p).className, obj(p).geometry);
+    },
+    async updateAnnotation(p) {
+      const o = obj(p);
+      return (await annotations(p)).update(o.id, o.geometry, o.className);
+    },
+    async deleteAnnotations(p) {
+      return (await annotations(p)).remove(obj(p).ids);
+    },
+    async undoAnnotations(p) {
+      return (await annotations(p)).undo();
+    },
+    async redoAnnotations(p) {
+      return (await annotations(p)).redo();
+    },
+    async setAnnotationClass(p) {
+      const o = obj(p);
+      return (await annotations(p)).setClass(o.name, o.colour);
+    },
+    async importAnnotations(p) {
+      return (await annotations(p)).import(path(obj(p)));
+    },
+    async exportAnnotations(p) {
+      const o = obj(p);
+      return (await annotations(p)).export(path(o), o.overwrite === true);
+    },
+    getEncoderStatus() {
+      return analysis.encoderStatus();
+    },
+    setViewport(p) {
+      const o = obj(p);
+      return analysis.setViewport(o.slideId, o.rect);
+    },
+    trainProbe(p) {
+      return analysis.trainProbe(obj(p));
+    },
+    listProbes() {
+      return analysis.listProbes();
+    },
+    loadProbe(p) {
+      return analysis.loadProbe(obj(p).path);
+    },
+    getHeatmap(p) {
+      return analysis.heatmap(obj(p));
+    },
+    exportHeatmap(p) {
+      return analysis.exportHeatmap(obj(p));
+    },
+  };
+}

@@ -1,0 +1,493 @@
+// The analysis services behind the contract: annotations per open slide, viewport-driven embedding,
+// probe training on the slide's annotations, heatmaps and exports. One EmbeddingService (model, worker,
+// on-disk cache) serves them all; events (embedding progress, training and export progress) go out on
+// the slide service's event channel, which both transports forward.
+import { stat } from 'node:fs/promises';
+import { isAbsolute, join } from 'node:path';
+import { AnnotationStore } from '../annotations/annotation-store.js';
+import { isAreal } from '../annotations/geometry.js';
+import { FileExistsError } from '../common/atomic-write.js';
+import { tesseraDataDir } from '../common/data-dir.js';
+import type {
+  AnalysisExportFormat,
+  EncoderStatus,
+  ExportRequest,
+  ExportResult,
+  HeatmapRaster,
+  LevelRect,
+  ProbeSummary,
+} from '../contracts/analysis.js';
+import type { TesseraEvent } from '../contracts/tessera-api.js';
+import { EmbeddingScheduler } from '../encoder/embedding-scheduler.js';
+import { EmbeddingService } from '../encoder/embedding-service.js';
+import { defaultClassName, exportHeatmap } from '../export/export-heatmap.js';
+import { exportFormatOf } from '../export/write-export.js';
+import type { ColourMapName } from '../heatmap/colour-maps.js';
+import { applyProbe, checkEncoder, type PatchProbabilities } from '../probe/apply-probe.js';
+import { EncoderSlideEmbedder } from '../probe/encoder-slide-embedder.js';
+import { ProbeFileError } from '../probe/probe-file.js';
+import type { SlideEmbeddings } from '../probe/slide-embeddings.js';
+import { trainProbeFromSlides } from '../probe/train-probe-from-slides.js';
+import { slideFingerprint } from '../slide/slide-fingerprint.js';
+import { SlideAnnotations } from './analysis-annotations.js';
+import { heatmapRaster } from './analysis-heatmap.js';
+import { ProbeLibrary, type NamedProbe } from './analysis-probes.js';
+import { ApiError } from './api-error.js';
+import type { SlideService } from './slide-service.js';
+
+export interface AnalysisServiceOptions {
+  slides: SlideService;
+  /** Annotations and probes live here; default $TESSERA_DATA_DIR or ~/.cache/tessera (read at first use). */
+  dataDir?: string;
+  /** The embedding runtime; default a fresh EmbeddingService (user's models and cache), made at first use. */
+  embeddings?: EmbeddingService;
+  autosaveDelayMs?: number;
+}
+
+interface SlideState {
+  id: string;
+  path: string;
+  name: string;
+  annotations: Promise<SlideAnnotations>;
+  scheduler?: Promise<EmbeddingScheduler>;
+  viewport: LevelRect | null;
+  added: number;
+}
+
+const FORMAT_EXTENSIONS: Record<AnalysisExportFormat, string[]> = {
+  png: ['png'],
+  tiff: ['tif'],
+  geojson: ['geojson'],
+  csv: ['csv'],
+  html: ['html'],
+};
+
+export class AnalysisService {
+  private readonly slides: SlideService;
+  private readonly states = new Map<string, SlideState>();
+  private embeddingService: EmbeddingService | undefined;
+  private embedderInstance: EncoderSlideEmbedder | undefined;
+  private library: ProbeLibrary | undefined;
+  private training: Promise<unknown> | null = null;
+  private readonly unsubscribe: () => void;
+
+  constructor(private readonly options: AnalysisServiceOptions) {
+    this.slides = options.slides;
+    this.embeddingService = options.embeddings;
+    this.unsubscribe = this.slides.onEvent((e) => {
+      if (e.type === 'slides-changed') void this.forgetClosed(new Set(e.slides.map((s) => s.id)));
+    });
+  }
+
+  private get dataDir(): string {
+    return this.options.dataDir ?? tesseraDataDir();
+  }
+
+  private emit(event: TesseraEvent): void {
+    this.slides.emit(event);
+  }
+
+  private get embeddings(): EmbeddingService {
+    if (!this.embeddingService) {
+      this.embeddingService = new EmbeddingService();
+    }
+    return this.embeddingService;
+  }
+
+  private get embedder(): EncoderSlideEmbedder {
+    if (!this.embedderInstance) {
+      const service = this.embeddings;
+      service.on(
+        'notice',
+        () =>
+          void this.encoderStatus().then(
+            (status) => this.emit({ type: 'encoder-status', status }),
+            () => {},
+          ),
+      );
+      this.embedderInstance = new EncoderSlideEmbedder(service);
+    }
+    return this.embedderInstance;
+  }
+
+  private get probes(): ProbeLibrary {
+    this.library ??= new ProbeLibrary(join(this.dataDir, 'probes'));
+    return this.library;
+  }
+
+  /** The per-slide state of an open slide (annotations opened on first use). */
+  private state(slideId: unknown): SlideState {
+    if (typeof slideId !== 'string' || slideId === '')
+      throw new ApiError('invalid-argument', 'Parameter "slideId" must be a non-empty string');
+    const info = this.slides.info(slideId); // not-found for unknown ids
+    let s = this.states.get(slideId);
+    if (!s) {
+      const dataDir = this.dataDir;
+      const annotations = slideFingerprint(info.path)
+        .then((fp) => AnnotationStore.open(fp, { dataDir, autosaveDelayMs: this.options.autosaveDelayMs }))
+        .then((store) => new SlideAnnotations(slideId, store));
+      annotations.catch(() => this.states.delete(slideId));
+      s = { id: slideId, path: info.path, name: info.name, annotations, viewport: null, added: 0 };
+      this.states.set(slideId, s);
+    }
+    return s;
+  }
+
+  annotations(slideId: unknown): Promise<SlideAnnotations> {
+    return this.state(slideId).annotations;
+  }
+
+  // Embeddings ------------------------------------------------------------------------------------
+
+  async encoderStatus(): Promise<EncoderStatus> {
+    await this.embedder.encoder();
+    const m = this.embeddings.model!;
+    const runtime = this.embeddings.runtime;
+    return {
+      modelId: m.id,
+      name: m.name,
+      description: m.description ?? '',
+      provider: runtime?.provider ?? null,
+      notices: runtime?.notices ?? [],
+      baseline: m.baseline === true,
+      magnifications: m.magnifications,
+    };
+  }
+
+  /** The settled viewport of a slide: its visible tissue is embedded (centre first) in the background. */
+  async setViewport(slideId: unknown, rect: unknown): Promise<void> {
+    const s = this.state(slideId);
+    // Only the slide in view embeds.
+    for (const other of this.states.values())
+      if (other !== s && other.scheduler)
+        void other.scheduler.then(
+          (sc) => sc.stop(),
+          () => {},
+        );
+    if (rect === null || rect === undefined) {
+      s.viewport = null;
+      if (s.scheduler) await (await s.scheduler).stop();
+      return;
+    }
+    const info = this.slides.info(s.id);
+    const r = checkRect(rect);
+    const x = Math.max(0, r.x);
+    const y = Math.max(0, r.y);
+    const clamped = {
+      x,
+      y,
+      width: Math.min(info.width, r.x + r.width) - x,
+      height: Math.min(info.height, r.y + r.height) - y,
+    };
+    if (clamped.width <= 0 || clamped.height <= 0) return;
+    s.viewport = clamped;
+    if (this.training) return; // resumed when training ends
+    const scheduler = await this.scheduler(s);
+    void scheduler
+      .setViewport(clamped)
+      .catch((err: unknown) => this.emit({ type: 'error', message: `Embedding failed: ${(err as Error).message}` }));
+  }
+
+  private scheduler(s: SlideState): Promise<EmbeddingScheduler> {
+    if (!s.scheduler) {
+      s.scheduler = (async () => {
+        await this.embedder.encoder();
+        const ctx = await this.embeddings.slide(s.path);
+        const scheduler = new EmbeddingScheduler(this.embeddings, ctx);
+        scheduler.on('embedded', (b: { coords: Int32Array }) => (s.added += b.coords.length / 2));
+        scheduler.on('progress', (p: { done: number; total: number }) => {
+          this.emit({ type: 'embedding-progress', slideId: s.id, done: p.done, total: p.total, added: s.added });
+        });
+        scheduler.on('error', (err: Error) =>
+          this.emit({ type: 'error', message: `Embedding failed: ${err.message}` }),
+        );
+        return scheduler;
+      })();
+      s.scheduler.catch(() => (s.scheduler = undefined));
+    }
+    return s.scheduler;
+  }
+
+  // Probes ----------------------------------------------------------------------------------------
+
+  async trainProbe(params: {
+    slideId?: unknown;
+    classes?: unknown;
+    mpps?: unknown;
+    name?: unknown;
+  }): Promise<ProbeSummary> {
+    const s = this.state(params.slideId);
+    if (this.training) throw new ApiError('busy', 'A probe is already training: wait for it to finish', 409);
+    const doc = (await s.annotations).store.doc;
+    const wanted = params.classes === undefined ? null : checkStringList(params.classes, 'classes');
+    const areal = doc.annotations.filter((a) => isAreal(a.geometry) && (!wanted || wanted.includes(a.className)));
+    const classNames = doc.classes.map((c) => c.name).filter((n) => areal.some((a) => a.className === n));
+    for (const a of areal) if (!classNames.includes(a.className)) classNames.push(a.className);
+    if (classNames.length < 2) {
+      throw new ApiError(
+        'invalid-argument',
+        `Draw regions of at least two classes (e.g. Tumour and Normal) to train a probe; this slide has ${classNames.length ? `only ${classNames.join(', ')}` : 'no area annotations'}`,
+      );
+    }
+    const encoder = await this.embedder.encoder();
+    const mpps = params.mpps === undefined ? this.embeddings.model!.magnifications : checkMpps(params.mpps);
+    const name =
+      typeof params.name === 'string' && params.name.trim()
+        ? params.name.trim()
+        : `${classNames.join(' vs ')} · ${s.name}`;
+    const task = `train:${s.id}`;
+    const label = `Training probe (${classNames.join(' vs ')})`;
+    const run = (async () => {
+      if (s.scheduler) await (await s.scheduler).stop();
+      const totals = new Map<number, { done: number; total: number }>();
+      this.emit({ type: 'progress', task, label: `${label}: embedding annotated regions`, done: 0, total: 1 });
+      const probe = await trainProbeFromSlides({
+        embedder: this.embedder,
+        inputs: [{ slidePath: s.path, annotations: areal, classes: doc.classes, source: s.name }],
+        modelId: encoder.modelId,
+        mpps,
+        onProgress: (_slide, p) => {
+          totals.set(p.mpp, { done: p.done, total: p.total });
+          const done = [...totals.values()].reduce((a, t) => a + t.done, 0);
+          const total = [...totals.values()].reduce((a, t) => a + t.total, 0);
+          this.emit({
+            type: 'progress',
+            task,
+            label: `${label}: embedding annotated regions`,
+            done,
+            total: Math.max(total, done + 1),
+          });
+        },
+      });
+      this.emit({ type: 'progress', task, label: `${label}: saving`, done: 0, total: 1 });
+      return this.probes.add(probe, name);
+    })();
+    this.training = run;
+    try {
+      return await run;
+    } catch (err) {
+      if (err instanceof ApiError) throw err;
+      throw new ApiError('training-failed', `Training failed: ${(err as Error).message}`, 422);
+    } finally {
+      this.training = null;
+      this.emit({ type: 'progress', task, label, done: 1, total: 1 });
+      if (s.viewport) void this.setViewport(s.id, s.viewport).catch(() => {});
+    }
+  }
+
+  listProbes(): Promise<ProbeSummary[]> {
+    return this.probes.list();
+  }
+
+  loadProbe(path: unknown): Promise<ProbeSummary> {
+    return this.probes.import(checkPath(path));
+  }
+
+  // Heatmaps and exports ------------------------------------------------------------------------
+
+  /** The probe's probabilities on what the cache holds of this slide (or, `allTissue`, on all its tissue). */
+  private async probabilities(
+    s: SlideState,
+    probeId: unknown,
+    allTissue = false,
+    onProgress?: (done: number, total: number) => void,
+  ): Promise<{ probe: NamedProbe; embeddings: SlideEmbeddings; probabilities: PatchProbabilities }> {
+    const { probe } = await this.probes.get(probeId);
+    const current = await this.embedder.encoder();
+    if (probe.encoder.modelId !== current.modelId) {
+      throw new ApiError(
+        'encoder-mismatch',
+        `This probe was trained on encoder "${probe.encoder.modelId}", but slides are now embedded with "${current.modelId}": switch the encoder to "${probe.encoder.modelId}" or train a new probe`,
+        409,
+      );
+    }
+    try {
+      checkEncoder(probe, current.modelId, current.checksum);
+    } catch (err) {
+      if (err instanceof ProbeFileError)
+        throw new ApiError('encoder-mismatch', `This probe cannot be used here: ${err.message}`, 409);
+      throw err;
+    }
+    const totals = new Map<number, { done: number; total: number }>();
+    const embeddings = await this.embedder.embed({
+      slidePath: s.path,
+      modelId: current.modelId,
+      mpps: probe.magnifications,
+      allTissue,
+      onProgress:
+        onProgress &&
+        ((p) => {
+          totals.set(p.mpp, p);
+          onProgress(
+            [...totals.values()].reduce((a, t) => a + t.done, 0),
+            [...totals.values()].reduce((a, t) => a + t.total, 0),
+          );
+        }),
+    });
+    return { probe, embeddings, probabilities: applyProbe(probe, embeddings.sets, current.checksum) };
+  }
+
+  async heatmap(params: {
+    slideId?: unknown;
+    probeId?: unknown;
+    className?: unknown;
+    rect?: unknown;
+  }): Promise<HeatmapRaster> {
+    const s = this.state(params.slideId);
+    const { probe, probabilities } = await this.probabilities(s, params.probeId);
+    const className =
+      params.className === undefined ? defaultClassName(probe.classes.map((c) => c.name)) : String(params.className);
+    const info = this.slides.info(s.id);
+    const rect = params.rect === undefined || params.rect === null ? undefined : checkRect(params.rect);
+    return heatmapRaster(
+      probabilities,
+      className,
+      { id: s.id, width: info.width, height: info.height },
+      String(params.probeId),
+      rect,
+    );
+  }
+
+  async exportHeatmap(req: Partial<ExportRequest>): Promise<ExportResult> {
+    const s = this.state(req.slideId);
+    const format = req.format;
+    if (!format || !(format in FORMAT_EXTENSIONS))
+      throw new ApiError(
+        'invalid-argument',
+        `Parameter "format" must be one of ${Object.keys(FORMAT_EXTENSIONS).join(', ')}`,
+      );
+    const path = checkPath(req.path);
+    let pathFormat: string;
+    try {
+      pathFormat = exportFormatOf(path);
+    } catch (err) {
+      throw new ApiError('invalid-argument', (err as Error).message);
+    }
+    if (!FORMAT_EXTENSIONS[format].includes(pathFormat))
+      throw new ApiError(
+        'invalid-argument',
+        `${path} does not end in .${FORMAT_EXTENSIONS[format][0]} (the ${format.toUpperCase()} format)`,
+      );
+    const overwrite = req.overwrite === true;
+    if (
+      !overwrite &&
+      (await stat(path).then(
+        () => true,
+        () => false,
+      ))
+    )
+      throw new ApiError('exists', `${path} already exists`, 409);
+    const task = `export:${s.id}`;
+    const label = `Exporting ${format.toUpperCase()}`;
+    this.emit({ type: 'progress', task, label, done: 0, total: 2 });
+    try {
+      const allTissue = req.scope === 'all-tissue';
+      const { probe, embeddings, probabilities } = await this.probabilities(s, req.probeId, allTissue, (done, total) =>
+        this.emit({ type: 'progress', task, label: `${label}: embedding tissue`, done, total: total + 1 }),
+      );
+      if (probabilities.n === 0 && format !== 'html') {
+        throw new ApiError(
+          'no-embeddings',
+          'Nothing of this slide is embedded yet: look around the slide (or export all tissue) first',
+          409,
+        );
+      }
+      this.emit({ type: 'progress', task, label: `${label}: writing`, done: 1, total: 2 });
+      await exportHeatmap(path, {
+        slideName: s.name,
+        slide: embeddings.frame,
+        probe,
+        probabilities,
+        className: typeof req.className === 'string' ? req.className : undefined,
+        colourMap: checkColourMap(req.colourMap),
+        threshold: optionalNumber(req.threshold, 'threshold', 0, 1),
+        downsample: optionalNumber(req.downsample, 'downsample', 0.01, 1e6),
+        overwrite,
+      });
+      return { path, format, bytes: (await stat(path)).size, patches: probabilities.n };
+    } catch (err) {
+      if (err instanceof FileExistsError) throw new ApiError('exists', `${path} already exists`, 409);
+      if (err instanceof ApiError) throw err;
+      throw new ApiError('export-failed', `Export failed: ${(err as Error).message}`, 500);
+    } finally {
+      this.emit({ type: 'progress', task, label, done: 2, total: 2 });
+    }
+  }
+
+  // Lifecycle ---------------------------------------------------------------------------------------
+
+  private async forgetClosed(open: Set<string>): Promise<void> {
+    for (const [id, s] of this.states) {
+      if (open.has(id)) continue;
+      this.states.delete(id);
+      await this.closeState(s);
+    }
+  }
+
+  private async closeState(s: SlideState): Promise<void> {
+    await s.scheduler?.then(
+      (sc) => sc.stop(),
+      () => {},
+    );
+    await s.annotations.then(
+      (a) => a.store.close(),
+      () => {},
+    );
+  }
+
+  /** Saves every slide's annotations, stops embedding and closes the encoder. */
+  async close(): Promise<void> {
+    this.unsubscribe();
+    const states = [...this.states.values()];
+    this.states.clear();
+    await Promise.allSettled(states.map((s) => this.closeState(s)));
+    await this.training?.catch(() => {});
+    if (!this.options.embeddings) await this.embeddingService?.close();
+  }
+}
+
+function checkRect(v: unknown): LevelRect {
+  const r = v as Partial<LevelRect> | null;
+  const ok = (n: unknown) => typeof n === 'number' && Number.isFinite(n);
+  if (!r || !ok(r.x) || !ok(r.y) || !ok(r.width) || !ok(r.height) || r.width! <= 0 || r.height! <= 0) {
+    throw new ApiError(
+      'invalid-argument',
+      'A rectangle is {x, y, width, height} in level-0 pixels, with positive size',
+    );
+  }
+  return { x: r.x!, y: r.y!, width: r.width!, height: r.height! };
+}
+
+function checkPath(v: unknown): string {
+  if (typeof v !== 'string' || v.trim() === '')
+    throw new ApiError('invalid-argument', 'Parameter "path" must be a non-empty string');
+  if (!isAbsolute(v.trim())) throw new ApiError('invalid-argument', `Give a full path (got ${JSON.stringify(v)})`);
+  return v.trim();
+}
+
+function checkStringList(v: unknown, name: string): string[] {
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string'))
+    throw new ApiError('invalid-argument', `Parameter "${name}" must be a list of strings`);
+  return v;
+}
+
+function checkMpps(v: unknown): number[] {
+  if (!Array.isArray(v) || v.length === 0 || !v.every((x) => typeof x === 'number' && x > 0 && Number.isFinite(x))) {
+    throw new ApiError('invalid-argument', 'Parameter "mpps" must be a list of positive µm/px values');
+  }
+  return v;
+}
+
+function checkColourMap(v: unknown): ColourMapName | undefined {
+  if (v === undefined) return undefined;
+  if (v !== 'viridis' && v !== 'magma' && v !== 'jet')
+    throw new ApiError('invalid-argument', 'Parameter "colourMap" must be viridis, magma or jet');
+  return v;
+}
+
+function optionalNumber(v: unknown, name: string, min: number, max: number): number | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || !(v >= min && v <= max))
+    throw new ApiError('invalid-argument', `Parameter "${name}" must be a number from ${min} to ${max}`);
+  return v;
+}

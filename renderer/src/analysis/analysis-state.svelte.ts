@@ -1,0 +1,356 @@
+// The analysis state of the slide in view: its annotations (with a spatial index the overlay queries per
+// frame), the drawing tool, the encoder and embedding progress, probes, the heatmap and exports. Every
+// change goes through the services; their deltas update what is held here.
+import type {
+  Annotation,
+  AnnotationClass,
+  AnnotationDelta,
+  AnnotationGeometry,
+  EncoderStatus,
+  ExportRequest,
+  ExportResult,
+  HeatmapColourMap,
+  HeatmapRaster,
+  LevelRect,
+  ProbeSummary,
+  Rgb,
+  TesseraEvent,
+} from '../../../main/contracts/tessera-api';
+import { AnnotationIndex } from '../../../main/annotations/annotation-index';
+import { client } from '../lib/api';
+import { app, messageOf } from '../lib/app-state.svelte';
+
+export type Tool = 'pan' | 'select' | 'rectangle' | 'polygon' | 'brush' | 'point';
+
+export interface HeatmapSettings {
+  visible: boolean;
+  className: string | null;
+  colourMap: HeatmapColourMap;
+  /** 0–1 */
+  opacity: number;
+  /** Cells below are not drawn. */
+  threshold: number;
+}
+
+class AnalysisState {
+  slideId = $state<string | null>(null);
+  classes = $state<AnnotationClass[]>([]);
+  /** Bumped on every annotation change: what draws or lists annotations depends on it. */
+  version = $state(0);
+  revision = 0;
+  canUndo = $state(false);
+  canRedo = $state(false);
+  selectedId = $state<string | null>(null);
+  tool = $state<Tool>('pan');
+  activeClass = $state('Tumour');
+  /** Brush diameter in screen pixels. */
+  brushSize = $state(40);
+
+  encoder = $state<EncoderStatus | null>(null);
+  embedding = $state<{ done: number; total: number } | null>(null);
+  /** Embed the visible tissue as the view moves (the panel is open or a heatmap shows). */
+  panelOpen = $state(false);
+
+  probes = $state<ProbeSummary[]>([]);
+  probeId = $state<string | null>(null);
+  training = $state(false);
+  task = $state<{ label: string; done: number; total: number } | null>(null);
+  heatmap = $state<HeatmapSettings>({
+    visible: true,
+    className: null,
+    colourMap: 'viridis',
+    opacity: 0.55,
+    threshold: 0,
+  });
+  raster = $state.raw<HeatmapRaster | null>(null);
+
+  readonly annotations = new Map<string, Annotation>();
+  readonly index = new AnnotationIndex();
+  private viewport: LevelRect | null = null;
+  private lastReported = '';
+  private heatmapTimer: ReturnType<typeof setTimeout> | null = null;
+  private heatmapInFlight = false;
+  private heatmapAgain = false;
+  private unlisten: (() => void) | null = null;
+
+  probe = $derived(this.probes.find((p) => p.id === this.probeId) ?? null);
+
+  /** Starts listening to service events (once). */
+  private listen(): void {
+    if (this.unlisten) return;
+    this.unlisten = client.onEvent((e: TesseraEvent) => {
+      if (e.type === 'embedding-progress' && e.slideId === this.slideId) {
+        this.embedding = { done: e.done, total: e.total };
+        this.scheduleHeatmap();
+      } else if (e.type === 'encoder-status') {
+        this.encoder = e.status;
+      } else if (
+        e.type === 'progress' &&
+        this.slideId &&
+        (e.task === `train:${this.slideId}` || e.task === `export:${this.slideId}`)
+      ) {
+        this.task = e.done >= e.total ? null : { label: e.label, done: e.done, total: e.total };
+      }
+    });
+  }
+
+  /** The viewer shows slide `slideId`: load its annotations (and, once, the encoder and probes). */
+  async attach(slideId: string): Promise<void> {
+    this.listen();
+    if (this.slideId === slideId) return;
+    this.slideId = slideId;
+    this.annotations.clear();
+    this.index.reset([]);
+    this.selectedId = null;
+    this.raster = null;
+    this.embedding = null;
+    this.viewport = null;
+    this.lastReported = '';
+    this.version++;
+    try {
+      const snap = await client.api.getAnnotations({ slideId });
+      if (this.slideId !== slideId) return;
+      for (const a of snap.annotations) this.annotations.set(a.id, a);
+      this.index.reset(snap.annotations);
+      this.classes = snap.classes;
+      this.revision = snap.revision;
+      this.canUndo = snap.canUndo;
+      this.canRedo = snap.canRedo;
+      this.version++;
+    } catch (err) {
+      app.notify('error', `Could not load the annotations: ${messageOf(err)}`);
+    }
+    if (this.probes.length === 0) void this.loadProbes();
+    if (this.panelOpen) this.ensureEncoder();
+    this.scheduleHeatmap(0);
+  }
+
+  private encoderRequested = false;
+
+  /** Starts the encoder (first use of the analysis panel), so its name and provider show. */
+  ensureEncoder(): void {
+    if (this.encoder || this.encoderRequested) return;
+    this.encoderRequested = true;
+    client.api.getEncoderStatus().then(
+      (s) => (this.encoder = s),
+      (err) => {
+        this.encoderRequested = false;
+        app.notify('error', `The encoder could not start: ${messageOf(err)}`);
+      },
+    );
+  }
+
+  detach(slideId: string): void {
+    if (this.slideId !== slideId) return;
+    void client.api.setViewport({ slideId, rect: null }).catch(() => {});
+  }
+
+  // Annotations --------------------------------------------------------------------------------
+
+  get list(): Annotation[] {
+    void this.version;
+    return [...this.annotations.values()];
+  }
+
+  classColour(name: string): Rgb {
+    return this.classes.find((c) => c.name === name)?.colour ?? [128, 128, 128];
+  }
+
+  private apply(delta: AnnotationDelta): void {
+    if (delta.slideId !== this.slideId || delta.revision < this.revision) return;
+    this.revision = delta.revision;
+    for (const id of delta.removed) {
+      this.annotations.delete(id);
+      this.index.remove(id);
+    }
+    for (const a of delta.upserted) {
+      this.annotations.set(a.id, a);
+      this.index.insert(a);
+    }
+    this.classes = delta.classes;
+    this.canUndo = delta.canUndo;
+    this.canRedo = delta.canRedo;
+    if (this.selectedId && !this.annotations.has(this.selectedId)) this.selectedId = null;
+    this.version++;
+  }
+
+  private async edit(
+    fn: (slideId: string) => Promise<AnnotationDelta>,
+    failure: string,
+  ): Promise<AnnotationDelta | null> {
+    const slideId = this.slideId;
+    if (!slideId) return null;
+    try {
+      const delta = await fn(slideId);
+      this.apply(delta);
+      return delta;
+    } catch (err) {
+      app.notify('error', `${failure}: ${messageOf(err)}`);
+      return null;
+    }
+  }
+
+  async add(geometry: AnnotationGeometry): Promise<void> {
+    const delta = await this.edit(
+      (slideId) => client.api.addAnnotation({ slideId, className: this.activeClass, geometry }),
+      'Could not add the annotation',
+    );
+    if (delta && delta.upserted[0] && this.tool === 'select') this.selectedId = delta.upserted[0].id;
+  }
+
+  update(id: string, change: { geometry?: AnnotationGeometry; className?: string }): Promise<AnnotationDelta | null> {
+    return this.edit(
+      (slideId) => client.api.updateAnnotation({ slideId, id, ...change }),
+      'Could not change the annotation',
+    );
+  }
+
+  remove(ids: string[]): Promise<AnnotationDelta | null> {
+    if (ids.length === 0) return Promise.resolve(null);
+    return this.edit((slideId) => client.api.deleteAnnotations({ slideId, ids }), 'Could not delete');
+  }
+
+  undo(): Promise<AnnotationDelta | null> {
+    return this.edit((slideId) => client.api.undoAnnotations({ slideId }), 'Could not undo');
+  }
+
+  redo(): Promise<AnnotationDelta | null> {
+    return this.edit((slideId) => client.api.redoAnnotations({ slideId }), 'Could not redo');
+  }
+
+  async setClass(name: string, colour: Rgb): Promise<void> {
+    const delta = await this.edit(
+      (slideId) => client.api.setAnnotationClass({ slideId, name, colour }),
+      'Could not add the class',
+    );
+    if (delta) this.activeClass = name;
+  }
+
+  async importFile(path: string): Promise<boolean> {
+    const delta = await this.edit((slideId) => client.api.importAnnotations({ slideId, path }), 'Import failed');
+    if (!delta) return false;
+    app.notify(
+      'info',
+      `Imported ${delta.upserted.length} annotation${delta.upserted.length === 1 ? '' : 's'}${delta.warnings?.length ? ` (${delta.warnings.length} skipped)` : ''}`,
+    );
+    return true;
+  }
+
+  // Embeddings -----------------------------------------------------------------------------------
+
+  /** The viewer settled on a new view (level-0 rectangle). */
+  reportViewport(rect: LevelRect): void {
+    this.viewport = rect;
+    this.pushViewport();
+  }
+
+  /** Embedding runs while the panel is open or a heatmap is shown. */
+  get embeddingWanted(): boolean {
+    return this.panelOpen || (this.heatmap.visible && this.probeId !== null);
+  }
+
+  pushViewport(): void {
+    const slideId = this.slideId;
+    if (!slideId) return;
+    const rect = this.embeddingWanted ? this.viewport : null;
+    const key = `${slideId}:${rect ? [rect.x, rect.y, rect.width, rect.height].map(Math.round).join(',') : 'off'}`;
+    if (key === this.lastReported) return;
+    this.lastReported = key;
+    client.api
+      .setViewport({ slideId, rect })
+      .catch((err) => app.notify('error', `Embedding could not start: ${messageOf(err)}`));
+  }
+
+  // Probes and heatmap ---------------------------------------------------------------------------
+
+  async loadProbes(): Promise<void> {
+    try {
+      this.probes = await client.api.listProbes();
+    } catch (err) {
+      app.notify('error', `Could not list probes: ${messageOf(err)}`);
+    }
+  }
+
+  async train(): Promise<ProbeSummary | null> {
+    const slideId = this.slideId;
+    if (!slideId || this.training) return null;
+    this.training = true;
+    this.task = { label: 'Training probe', done: 0, total: 1 };
+    try {
+      const probe = await client.api.trainProbe({ slideId });
+      this.probes = [probe, ...this.probes.filter((p) => p.id !== probe.id)];
+      this.selectProbe(probe.id);
+      return probe;
+    } catch (err) {
+      app.notify('error', messageOf(err));
+      return null;
+    } finally {
+      this.training = false;
+      this.task = null;
+    }
+  }
+
+  selectProbe(id: string | null): void {
+    this.probeId = id;
+    const probe = this.probes.find((p) => p.id === id);
+    if (probe && !probe.classes.some((c) => c.name === this.heatmap.className)) {
+      this.heatmap.className = probe.classes.find((c) => /^tumou?r$/i.test(c.name))?.name ?? probe.classes[0].name;
+    }
+    this.heatmap.visible = id !== null;
+    this.raster = null;
+    this.pushViewport();
+    this.scheduleHeatmap(0);
+  }
+
+  setHeatmapClass(name: string): void {
+    this.heatmap.className = name;
+    this.scheduleHeatmap(0);
+  }
+
+  /** Refetches the heatmap soon (coalescing bursts of embedding progress). */
+  scheduleHeatmap(delay = 500): void {
+    if (!this.probeId || !this.slideId) return;
+    if (this.heatmapTimer) {
+      if (delay > 0) return;
+      clearTimeout(this.heatmapTimer);
+    }
+    this.heatmapTimer = setTimeout(() => {
+      this.heatmapTimer = null;
+      void this.fetchHeatmap();
+    }, delay);
+  }
+
+  private async fetchHeatmap(): Promise<void> {
+    if (this.heatmapInFlight) {
+      this.heatmapAgain = true;
+      return;
+    }
+    const slideId = this.slideId;
+    const probeId = this.probeId;
+    if (!slideId || !probeId) return;
+    this.heatmapInFlight = true;
+    try {
+      const raster = await client.api.getHeatmap({ slideId, probeId, className: this.heatmap.className ?? undefined });
+      if (this.slideId === slideId && this.probeId === probeId) this.raster = raster;
+    } catch (err) {
+      if (this.probeId === probeId) {
+        app.notify('error', messageOf(err));
+        this.heatmap.visible = false;
+        this.raster = null;
+      }
+    } finally {
+      this.heatmapInFlight = false;
+      if (this.heatmapAgain) {
+        this.heatmapAgain = false;
+        this.scheduleHeatmap(0);
+      }
+    }
+  }
+
+  async exportHeatmap(req: Omit<ExportRequest, 'slideId' | 'probeId'>): Promise<ExportResult> {
+    if (!this.slideId || !this.probeId) throw new Error('Train or pick a probe first');
+    return client.api.exportHeatmap({ ...req, slideId: this.slideId, probeId: this.probeId });
+  }
+}
+
+export const analysis = new AnalysisState();
