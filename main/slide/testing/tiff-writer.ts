@@ -75,9 +75,14 @@ export function writeTiff(spec: TiffSpec): Buffer {
   const num = (n: number, size: number): Buffer => {
     const b = Buffer.alloc(size);
     if (size === 1) b.writeUInt8(n);
-    else if (size === 2) le ? b.writeUInt16LE(n) : b.writeUInt16BE(n);
-    else if (size === 4) le ? b.writeUInt32LE(n >>> 0) : b.writeUInt32BE(n >>> 0);
-    else le ? b.writeBigUInt64LE(BigInt(n)) : b.writeBigUInt64BE(BigInt(n));
+    else if (size === 2) {
+      if (le) b.writeUInt16LE(n);
+      else b.writeUInt16BE(n);
+    } else if (size === 4) {
+      if (le) b.writeUInt32LE(n >>> 0);
+      else b.writeUInt32BE(n >>> 0);
+    } else if (le) b.writeBigUInt64LE(BigInt(n));
+    else b.writeBigUInt64BE(BigInt(n));
     return b;
   };
   const encode = (e: EntrySpec): { bytes: Buffer; count: number } => {
