@@ -1,6 +1,5 @@
 // Probe and annotation figures: `node --import tsx bench/probe.bench.ts`. Prints, never asserts.
 // With ../shared: linear probes on real patches, colour mean/std beside the built-in encoder.
-import { readFile } from 'node:fs/promises';
 import { AnnotationIndex } from '../main/annotations/annotation-index.js';
 import type { Annotation } from '../main/annotations/annotation-model.js';
 import { defaultEncoderId } from '../main/encoder/default-encoder-model.js';
@@ -11,8 +10,9 @@ import { colourStats, listPcam, loadRgb } from '../main/encoder/testing/pcam.js'
 import { tempDir } from '../main/encoder/testing/temp-dir.js';
 import { fitProbe } from '../main/probe/fit-probe.js';
 import { trainLogisticRegression } from '../main/probe/logistic-regression.js';
+import { carcinomaSubtypesProbeInput, listLc25000Lung, lungProbeInput } from '../main/probe/testing/lc25000-lung.js';
 import { syntheticBlobs } from '../main/probe/testing/synthetic-blobs.js';
-import { hasShared, shared } from '../main/testing/shared-data.js';
+import { hasShared } from '../main/testing/shared-data.js';
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -99,22 +99,13 @@ async function realPatchFigures(): Promise<void> {
     console.log(`PCam tumour, train (${train.paths.length}) → valid (${valid.paths.length}) AUROC: colour mean/std ${pcamColour.toFixed(3)}, ${defaultEncoderId} ${pcamEnc.toFixed(3)}`);
 
     // LC25000 lung: 5-fold CV grouped by near-duplicate group (never by image).
-    const rows = (await readFile(shared('data', 'patches', 'lc25000-lung-groups.csv'), 'utf8')).trim().split('\n').slice(1).map((l) => l.split(','));
-    const classNames = ['lung_aca', 'lung_scc', 'lung_n'];
-    const prefix: Record<string, number> = { lungaca: 0, lungscc: 1, lungn: 2 };
-    const groupIds = new Map<string, number>();
-    const paths = rows.map((r) => shared('data', r[0]));
-    const labels = Int32Array.from(rows, (r) => prefix[/^(lungaca|lungscc|lungn)\d/.exec(r[0].split('/').pop()!)![1]]);
-    const groups = Int32Array.from(rows, (r) => groupIds.get(r[1]) ?? (groupIds.set(r[1], groupIds.size), groupIds.size - 1));
-    const lc = await features(paths);
-    const subtypeRows = Array.from(labels.keys()).filter((i) => labels[i] !== 2);
+    const lung = await listLc25000Lung();
+    const lc = await features(lung.paths);
     for (const [name, x, d] of [['colour mean/std', lc.colour, 6], [defaultEncoderId, lc.enc, D]] as const) {
-      const cv = fitProbe({ x, n: paths.length, dim: d, labels, groups, classNames }).crossValidation!;
-      const sub = new Float32Array(subtypeRows.length * d);
-      subtypeRows.forEach((i, r) => sub.set(x.subarray(i * d, (i + 1) * d), r * d));
-      const subtypes = fitProbe({ x: sub, n: subtypeRows.length, dim: d, labels: Int32Array.from(subtypeRows, (i) => labels[i]), groups: Int32Array.from(subtypeRows, (i) => groups[i]), classNames: classNames.slice(0, 2) }).crossValidation!;
+      const cv = fitProbe(lungProbeInput(lung, x, d)).crossValidation!;
+      const subtypes = fitProbe(carcinomaSubtypesProbeInput(lung, x, d)).crossValidation!;
       console.log(
-        `LC25000 lung (${paths.length} patches, ${groupIds.size} groups), 5-fold CV by group, ${name}: benign-vs-rest AUROC ${cv.perClass[2].auroc.toFixed(3)}, ` +
+        `LC25000 lung (${lung.paths.length} patches, ${lung.groupCount} groups), 5-fold CV by group, ${name}: benign-vs-rest AUROC ${cv.perClass[2].auroc.toFixed(3)}, ` +
           `3-class accuracy ${cv.accuracy.toFixed(3)}, macro AUROC ${cv.macroAuroc.toFixed(3)}; adenocarcinoma vs squamous AUROC ${subtypes.perClass[0].auroc.toFixed(3)}`,
       );
     }

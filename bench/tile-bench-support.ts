@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { openSlide } from '../main/slide/open-slide.js';
 import { DeepZoomGeometry } from '../main/tiles/deepzoom-geometry.js';
-import { seededRandom } from '../main/sample/seeded-random.js';
+import { seededRandom } from '../main/common/seeded-random.js';
 
 /**
  * A 44,400 × 32,637 tiled JPEG pyramid (20 × 11 copies of CMU-1-Small-Region), written once by libvips

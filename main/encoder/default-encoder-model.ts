@@ -4,7 +4,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildDefaultEncoder, defaultEncoderId, defaultEncoderVersion } from './default-encoder-graph.js';
 import { sha256Bytes } from './file-checksum.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../common/atomic-write.js';
 import type { ModelManifest } from './model-manifest.js';
 
 export { defaultEncoderId };

@@ -7,7 +7,7 @@ import { slideFingerprint } from '../slide/slide-fingerprint.js';
 import type { SlideReader } from '../slide/slide-reader.js';
 import { EncoderSession, type EncoderSessionOptions } from './encoder-session.js';
 import { EmbeddingStore } from './embedding-store.js';
-import { embeddingCacheDir } from './model-folders.js';
+import { embeddingCacheDir, userModelsDir } from './model-folders.js';
 import type { ModelManifest } from './model-manifest.js';
 import { findModel, listModels, type ModelEntry, type ModelFolders, type ModelListing } from './model-registry.js';
 import { cellsInRect, patchGrid, patchOrigin, slideScale, type Rect, type SlideScale } from './patch-grid.js';
@@ -80,6 +80,11 @@ export class EmbeddingService extends EventEmitter {
 
   listModels(): Promise<ModelListing> {
     return listModels(this.options.folders);
+  }
+
+  /** Where imported models go (the user models folder this service lists). */
+  get userModelsDir(): string {
+    return this.options.folders?.user ?? userModelsDir();
   }
 
   /** The loaded model, or undefined before the first useModel()/embed(). */

@@ -8,7 +8,7 @@ import { ModelError } from './model-errors.js';
 import { checkGraphAgainstManifest, checkOutputDims } from './model-graph-check.js';
 import { validateManifest, type ModelManifest } from './model-manifest.js';
 import { userModelsDir } from './model-folders.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../common/atomic-write.js';
 import type { ModelEntry } from './model-registry.js';
 
 /** Fields of a manifest a user may supply; nested input/output are merged field by field. */

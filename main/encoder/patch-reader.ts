@@ -7,6 +7,7 @@
 // cost is the same as a full decode at these tile sizes). No RGBA, no alpha flattening, one copy per row.
 // Other levels (JPEG 2000, deflate…): readRegion, flattened over white and resized with sharp.
 import sharp from 'sharp';
+import { ByteLruCache } from '../common/byte-lru-cache.js';
 import type { PatchGrid } from '../contracts/embeddings.js';
 import type { SlideReader } from '../slide/slide-reader.js';
 
@@ -55,44 +56,12 @@ export function flattenRgba(rgba: Buffer | Uint8Array, pixels: number, out: Uint
 
 /** Decoded RGB tiles of one slide (all shrinks), LRU by bytes; concurrent requests share one decode. */
 class RgbTileCache {
-  private readonly entries = new Map<string, Buffer>();
-  private readonly pending = new Map<string, Promise<Buffer | null>>();
-  private bytes = 0;
+  readonly tiles: ByteLruCache<string, Buffer>;
   /** Level → whether its tiles are JPEG (readNativeTile answers), probed once. */
   readonly jpegLevels = new Map<number, Promise<boolean>>();
 
-  constructor(readonly capacityBytes: number) {}
-
-  get(key: string, load: () => Promise<Buffer | null>): Promise<Buffer | null> {
-    const hit = this.entries.get(key);
-    if (hit) {
-      this.entries.delete(key);
-      this.entries.set(key, hit);
-      return Promise.resolve(hit);
-    }
-    let p = this.pending.get(key);
-    if (p) return p;
-    p = load().then(
-      (buf) => {
-        this.pending.delete(key);
-        if (buf && buf.length <= this.capacityBytes) {
-          this.entries.set(key, buf);
-          this.bytes += buf.length;
-          for (const [k, v] of this.entries) {
-            if (this.bytes <= this.capacityBytes) break;
-            this.entries.delete(k);
-            this.bytes -= v.length;
-          }
-        }
-        return buf;
-      },
-      (err: unknown) => {
-        this.pending.delete(key);
-        throw err;
-      },
-    );
-    this.pending.set(key, p);
-    return p;
+  constructor(capacityBytes: number) {
+    this.tiles = new ByteLruCache(capacityBytes, (b) => b.length);
   }
 }
 
@@ -211,7 +180,7 @@ export class PatchReader {
   /** RGB tile (col, row) of `level` reduced by `shrink`: (tileWidth/shrink) × (tileHeight/shrink) × 3, or null (no tile: white). */
   private tile(col: number, row: number, shrink: number): Promise<Buffer | null> {
     const l = this.reader.levels[this.level];
-    return this.cache.get(`${this.level}/${shrink}/${col}/${row}`, async () => {
+    return this.cache.tiles.getOrLoad(`${this.level}/${shrink}/${col}/${row}`, async (): Promise<Buffer | null> => {
       if (shrink > 1) {
         const full = await this.tile(col, row, 1);
         return full && boxShrink(full, l.tileWidth, l.tileHeight, shrink);
@@ -222,7 +191,7 @@ export class PatchReader {
         .raw()
         .toBuffer({ resolveWithObject: true });
       return toRgb(data, info.width, info.height, info.channels, l.tileWidth, l.tileHeight);
-    });
+    }, (rgb) => rgb !== null);
   }
 
   private async readFromTiles(x: number, y: number, out: Uint8Array, offset: number): Promise<void> {

@@ -1,5 +1,5 @@
 // The sample slide's label: a white sticker with a seeded barcode and a coloured header band, RGB.
-import { seededRandom } from './seeded-random.js';
+import { seededRandom } from '../common/seeded-random.js';
 
 export function labelImage(width: number, height: number, seed: number): Buffer {
   const rand = seededRandom(seed);

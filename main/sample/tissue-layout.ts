@@ -1,7 +1,7 @@
 // Where the sample slide has tissue and tumour: seeded star-shaped blobs in level-0 pixels. Pixels follow
 // signed-distance fields sampled on a grid (cheap per pixel, and a whole tile can be classified from the
 // grid nodes alone); the ground-truth polygons trace the same blob outlines.
-import { seededRandom, type Random } from './seeded-random.js';
+import { seededRandom, type Random } from '../common/seeded-random.js';
 
 export interface StarBlob {
   cx: number;

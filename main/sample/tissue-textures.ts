@@ -1,7 +1,7 @@
 // Seeded H&E-like textures, drawn once in JS at 1024 × 1024 and repeated across the slide (they wrap
 // seamlessly): eosin-pink fibrous stroma with sparse slender nuclei, and tumour with dense, large,
 // dark, pleomorphic nuclei on purplish cytoplasm.
-import { seededRandom, type Random } from './seeded-random.js';
+import { seededRandom, type Random } from '../common/seeded-random.js';
 
 export const TEXTURE_SIZE = 1024;
 

@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { seededRandom } from '../common/seeded-random.js';
 import { shared, skipWithoutShared } from '../testing/shared-data.js';
 import { openSlide } from './open-slide.js';
 import { SlideError } from './slide-errors.js';
@@ -12,18 +13,6 @@ import { tempDir } from './testing/fixtures.js';
 
 const CASES = 200;
 const STEP_TIMEOUT_MS = 5000;
-
-/** mulberry32: small, fast, deterministic. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Where the classic-TIFF directories of `svs` are: [offset, entry count]. */
 function directories(svs: Buffer): [number, number][] {
@@ -87,7 +76,7 @@ async function step(what: string, work: () => Promise<unknown>): Promise<boolean
 test(`fuzz: ${CASES} mutations of CMU-1-Small-Region.svs fail only with SlideError`, { skip: skipWithoutShared, timeout: 120_000 }, async () => {
   const original = readFileSync(shared('data', 'slides', 'CMU-1-Small-Region.svs'));
   const dirs = directories(original);
-  const random = rng(20240601);
+  const random = seededRandom(20240601);
   const dir = tempDir('tessera-fuzz-');
   const stats = { opened: 0, reads: 0, failedReads: 0 };
   try {

@@ -1,15 +1,32 @@
 // The one SlideReader behind every tiled format: a format driver supplies levels (tile grids),
 // metadata and associated images; this class adds argument checks, the shared tile cache and regions.
+import { ByteLruCache } from '../common/byte-lru-cache.js';
 import type { RgbaImage } from './codecs/rgba.js';
-import { readLevelRegion } from './region-reader.js';
+import { checkRegionSize, copyRegion, readLevelRegion } from './region-reader.js';
 import { SlideError } from './slide-errors.js';
 import type { AssociatedImageInfo, NativeTile, OpenSlideOptions, RawImage, SlideLevel, SlideReader } from './slide-reader.js';
-import { DEFAULT_TILE_CACHE_BYTES, TileCache } from './tile-cache.js';
 import type { TileGridLevel } from './tile-grid.js';
 import type { FileSource } from './file-source.js';
 
+/** Default bound of a slide's decoded-tile cache (OpenSlide's openslide-cache idea: one per open slide). */
+export const DEFAULT_TILE_CACHE_BYTES = 64 * 1024 * 1024;
+
 export interface AssociatedImageSource extends AssociatedImageInfo {
   read(): Promise<RgbaImage>;
+}
+
+/** An associated image (thumbnail, label, macro) stored as one image: `level`, decoded whole when read. */
+export function associatedImageOfLevel(name: string, level: TileGridLevel): AssociatedImageSource {
+  const { width, height } = level;
+  return {
+    name,
+    width,
+    height,
+    read: async () => {
+      checkRegionSize(width, height);
+      return copyRegion(level, (col, row) => level.decodeTile(col, row), 0, 0, width, height);
+    },
+  };
 }
 
 export interface TiledSlideParts {
@@ -35,7 +52,8 @@ export class TiledSlide implements SlideReader {
   readonly associatedImages: readonly AssociatedImageInfo[];
   /** The open file (for fingerprints and diagnostics). */
   readonly source: FileSource;
-  readonly cache: TileCache;
+  /** Decoded tiles, LRU by bytes; concurrent requests for one tile share one decode. */
+  readonly cache: ByteLruCache<string, RgbaImage>;
   private readonly grid: TileGridLevel[];
   private readonly associated: Map<string, AssociatedImageSource>;
   private readonly extraSources: FileSource[];
@@ -53,7 +71,7 @@ export class TiledSlide implements SlideReader {
     this.associated = new Map(parts.associated.map((a) => [a.name, a]));
     this.associatedImages = parts.associated.map(({ name, width, height }) => ({ name, width, height }));
     this.properties = Object.freeze(withOpenSlideProperties(parts));
-    this.cache = new TileCache(options.tileCacheBytes ?? DEFAULT_TILE_CACHE_BYTES);
+    this.cache = new ByteLruCache(options.tileCacheBytes ?? DEFAULT_TILE_CACHE_BYTES, (tile) => tile.data.length);
   }
 
   readRegion(level: number, x: number, y: number, width: number, height: number): Promise<RawImage> {

@@ -3,7 +3,7 @@
 // finer Deep Zoom level. Results are RGB on white, or RGBA straight from the slide (to be flattened).
 import sharp from 'sharp';
 import type { RawImage, SlideReader } from '../slide/slide-reader.js';
-import { ByteLruCache } from './byte-lru-cache.js';
+import { ByteLruCache } from '../common/byte-lru-cache.js';
 import type { DeepZoomGeometry, Rect } from './deepzoom-geometry.js';
 import type { LevelSource } from './level-source-plan.js';
 import { blit, rawDescriptor, whiteRgb } from './raw-pixels.js';
@@ -31,7 +31,6 @@ export function levelToLevel0(v: number, downsample: number): number {
 export class DeepZoomLevelReader {
   private readonly blockSize: number;
   private readonly blocks: ByteLruCache<string, RawImage>;
-  private readonly pendingBlocks = new Map<string, Promise<RawImage>>();
 
   constructor(
     private readonly slide: SlideReader,
@@ -130,25 +129,7 @@ export class DeepZoomLevelReader {
   }
 
   private block(level: number, bx: number, by: number): Promise<RawImage> {
-    const key = `${level}/${bx}/${by}`;
-    const cached = this.blocks.get(key);
-    if (cached) return Promise.resolve(cached);
-    let pending = this.pendingBlocks.get(key);
-    if (!pending) {
-      pending = this.buildBlock(level, bx, by).then(
-        (img) => {
-          this.pendingBlocks.delete(key);
-          this.blocks.set(key, img);
-          return img;
-        },
-        (err: unknown) => {
-          this.pendingBlocks.delete(key);
-          throw err;
-        },
-      );
-      this.pendingBlocks.set(key, pending);
-    }
-    return pending;
+    return this.blocks.getOrLoad(`${level}/${bx}/${by}`, () => this.buildBlock(level, bx, by));
   }
 
   private async buildBlock(level: number, bx: number, by: number): Promise<RawImage> {

@@ -4,7 +4,7 @@
 // derived once into cached blocks; encoded tiles sit in a byte-bounded LRU.
 import type { SlideReader } from '../slide/slide-reader.js';
 import { SlideError } from '../slide/slide-errors.js';
-import { ByteLruCache } from './byte-lru-cache.js';
+import { ByteLruCache } from '../common/byte-lru-cache.js';
 import { DeepZoomGeometry, type DeepZoomTileInfo, type Size } from './deepzoom-geometry.js';
 import { DeepZoomLevelReader } from './deepzoom-level-reader.js';
 import { dziDescriptor, type TileFormat } from './dzi-descriptor.js';
@@ -53,9 +53,8 @@ export class DeepZoomTileService {
   private readonly levelReader: DeepZoomLevelReader;
   private readonly nativeJpeg: NativeJpegTiles;
   private readonly tiles: ByteLruCache<string, Buffer>;
-  private readonly pending = new Map<string, Promise<Buffer>>();
   private readonly passthrough: boolean;
-  private readonly counters = { tilesServed: 0, passthroughTiles: 0, cacheHits: 0 };
+  private readonly counters = { tilesServed: 0, passthroughTiles: 0 };
   private readonly blockCacheCapacity: number;
   private warming: Promise<void> | undefined;
   private generation = 0;
@@ -121,27 +120,7 @@ export class DeepZoomTileService {
     const info = this.tileInfo(level, col, row);
     const key = `${level}/${col}/${row}/${format}/${format === 'jpeg' ? quality : 0}`;
     this.counters.tilesServed++;
-    const cached = this.tiles.get(key);
-    if (cached) {
-      this.counters.cacheHits++;
-      return cached;
-    }
-    let pending = this.pending.get(key);
-    if (!pending) {
-      pending = this.renderTile(info, format, quality).then(
-        (bytes) => {
-          this.tiles.set(key, bytes);
-          this.pending.delete(key);
-          return bytes;
-        },
-        (err: unknown) => {
-          this.pending.delete(key);
-          throw err;
-        },
-      );
-      this.pending.set(key, pending);
-    }
-    return pending;
+    return this.tiles.getOrLoad(key, () => this.renderTile(info, format, quality));
   }
 
   /**
@@ -177,6 +156,7 @@ export class DeepZoomTileService {
     const decoded = this.nativeJpeg.stats;
     return {
       ...this.counters,
+      cacheHits: this.tiles.hits,
       tileCacheBytes: this.tiles.bytes,
       blockCacheBytes: this.levelReader.blockCacheBytes,
       storedTileDecodes: decoded.decodes,

@@ -8,7 +8,7 @@
 // The decodes of one tile also run in parallel on the libuv threadpool.
 import sharp from 'sharp';
 import type { SlideReader } from '../slide/slide-reader.js';
-import { ByteLruCache } from './byte-lru-cache.js';
+import { ByteLruCache } from '../common/byte-lru-cache.js';
 import type { Rect, Size } from './deepzoom-geometry.js';
 import type { EncodeOptions } from './tile-encoder.js';
 import { encodeRgb } from './tile-encoder.js';
@@ -30,8 +30,7 @@ export class NativeJpegTiles {
   /** Levels found not to have complete RGB JPEG tiles (J2K, stripped, greyscale…): no more attempts there. */
   private readonly unavailable = new Set<number>();
   private readonly decoded: ByteLruCache<string, Buffer>;
-  private readonly pending = new Map<string, Promise<Decoded>>();
-  private readonly counters = { decodes: 0, hits: 0 };
+  private decodes = 0;
 
   constructor(
     private readonly slide: SlideReader,
@@ -45,7 +44,7 @@ export class NativeJpegTiles {
   }
 
   get stats(): { decodes: number; hits: number } {
-    return { ...this.counters };
+    return { decodes: this.decodes, hits: this.decoded.hits };
   }
 
   clear(): void {
@@ -94,28 +93,7 @@ export class NativeJpegTiles {
 
   /** Stored tile (col, row) decoded to tileWidth × tileHeight RGB, through the cache; concurrent asks share one decode. */
   private tile(level: number, col: number, row: number): Promise<Decoded> {
-    const key = `${level}/${col}/${row}`;
-    const hit = this.decoded.get(key);
-    if (hit) {
-      this.counters.hits++;
-      return Promise.resolve(hit);
-    }
-    let pending = this.pending.get(key);
-    if (!pending) {
-      pending = this.decode(level, col, row).then(
-        (rgb) => {
-          this.pending.delete(key);
-          if (Buffer.isBuffer(rgb)) this.decoded.set(key, rgb);
-          return rgb;
-        },
-        (err: unknown) => {
-          this.pending.delete(key);
-          throw err;
-        },
-      );
-      this.pending.set(key, pending);
-    }
-    return pending;
+    return this.decoded.getOrLoad(`${level}/${col}/${row}`, () => this.decode(level, col, row), (rgb) => Buffer.isBuffer(rgb));
   }
 
   /**
@@ -127,7 +105,7 @@ export class NativeJpegTiles {
     const { tileWidth: tw, tileHeight: th } = this.slide.levels[level];
     const native = await this.slide.readNativeTile(level, col, row);
     if (!native || native.encoding !== 'jpeg' || native.width !== tw || native.height !== th) return 'level';
-    this.counters.decodes++;
+    this.decodes++;
     try {
       const { data, info } = await sharp(native.bytes, { failOn: 'error', limitInputPixels: tw * th, sequentialRead: true })
         .raw()

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import h5wasm from 'h5wasm/node';
-import { main } from '../tessera.js';
+import { runCli } from '../testing/run-cli.js';
 import { shared, skipWithoutShared } from '../../testing/shared-data.js';
 import { tempDir } from '../../encoder/testing/temp-dir.js';
 
@@ -14,49 +14,26 @@ const dataDir = tempDir('cli');
 process.env.TESSERA_DATA_DIR = dataDir;
 process.env.TESSERA_EP = 'cpu';
 
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const writeOut = process.stdout.write.bind(process.stdout);
-  const writeErr = process.stderr.write.bind(process.stderr);
-  const capture = (into: string[], original: typeof process.stdout.write) =>
-    ((chunk: string | Uint8Array, ...rest: never[]) => {
-      if (typeof chunk !== 'string') return original(chunk, ...rest);
-      into.push(chunk);
-      return true;
-    }) as typeof process.stdout.write;
-  process.stdout.write = capture(out, writeOut);
-  process.stderr.write = capture(err, writeErr);
-  try {
-    const code = await main(args);
-    return { code, stdout: out.join(''), stderr: err.join('') };
-  } finally {
-    process.stdout.write = writeOut;
-    process.stderr.write = writeErr;
-    process.exitCode = undefined;
-  }
-}
-
 test('tessera models lists the baseline; import adds a model; a broken import fails with a message', { skip: skipWithoutShared }, async () => {
-  const listed = await run(['models', '--json']);
+  const listed = await runCli(['models', '--json']);
   assert.equal(listed.code, 0, listed.stderr);
   const json = JSON.parse(listed.stdout);
   assert.equal(json.models[0].id, 'tessera-stain-texture-v1');
   assert.equal(json.models[0].baseline, true);
   const manifest = join(dataDir, 'vit.json');
   await import('node:fs/promises').then((fs) => fs.writeFile(manifest, JSON.stringify({ id: 'vit-random', magnifications: [0.5, 1, 2], licence: 'test' })));
-  const imported = await run(['models', 'import', shared('models', 'vits16-random.onnx'), '--manifest', manifest]);
+  const imported = await runCli(['models', 'import', shared('models', 'vits16-random.onnx'), '--manifest', manifest]);
   assert.equal(imported.code, 0, imported.stderr);
   assert.match(imported.stdout, /vit-random: .*\n.*224×224 RGB in, 384 out/);
-  assert.match((await run(['models'])).stdout, /vit-random/);
-  const bad = await run(['models', 'import', manifest]);
+  assert.match((await runCli(['models'])).stdout, /vit-random/);
+  const bad = await runCli(['models', 'import', manifest]);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /not a model onnxruntime can load/);
 });
 
 test('tessera embed writes CLAM/TRIDENT HDF5 per magnification and .npy + coords CSV; a rerun comes from the cache', { skip: skipWithoutShared }, async () => {
   const out = join(dataDir, 'cmu.h5');
-  const r = await run(['embed', CMU, '--mpp', '0.5,1', '--region', '0,600,2220,1200', '--out', out]);
+  const r = await runCli(['embed', CMU, '--mpp', '0.5,1', '--region', '0,600,2220,1200', '--out', out]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /model tessera-stain-texture-v1 on cpu/);
   await h5wasm.ready;
@@ -82,7 +59,7 @@ test('tessera embed writes CLAM/TRIDENT HDF5 per magnification and .npy + coords
     }
   }
   const npy = join(dataDir, 'cmu.npy');
-  const again = await run(['embed', CMU, '--mpp', '0.5', '--region', '0,600,2220,1200', '--out', npy]);
+  const again = await runCli(['embed', CMU, '--mpp', '0.5', '--region', '0,600,2220,1200', '--out', npy]);
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stderr, /(\d+)\/\1 patches \(\1 cached\)/);
   const bytes = await readFile(npy);

@@ -10,7 +10,7 @@ import { tempDir } from '../../encoder/testing/temp-dir.js';
 import { auroc } from '../../encoder/testing/linear-probe-auroc.js';
 import { SAMPLE_TISSUE_REGIONS, SAMPLE_TUMOUR_REGIONS, ensureSampleSlide } from '../../sample/sample-slide.js';
 import { shared, skipWithoutShared } from '../../testing/shared-data.js';
-import { main } from '../tessera.js';
+import { runCli } from '../testing/run-cli.js';
 
 const dataDir = tempDir('cli-probe');
 let sampleSlide = '';
@@ -20,26 +20,6 @@ before(async () => {
   process.env.TESSERA_DATA_DIR = dataDir;
   process.env.TESSERA_EP = 'cpu';
 });
-
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const writeOut = process.stdout.write.bind(process.stdout);
-  const writeErr = process.stderr.write.bind(process.stderr);
-  const capture = (into: string[]) => ((chunk: string | Uint8Array) => (into.push(String(chunk)), true)) as typeof process.stdout.write;
-  process.stdout.write = capture(out);
-  process.stderr.write = capture(err);
-  const exitCode = process.exitCode; // main() reads it: a failed test before must not fail this command
-  process.exitCode = undefined;
-  try {
-    const code = await main(args);
-    return { code, stdout: out.join(''), stderr: err.join('') };
-  } finally {
-    process.stdout.write = writeOut;
-    process.stderr.write = writeErr;
-    process.exitCode = exitCode;
-  }
-}
 
 type Ring = readonly (readonly number[])[];
 const rect = (x: number, y: number, w: number, h: number): number[][] => [[x, y], [x + w, y], [x + w, y + h], [x, y + h]];
@@ -105,7 +85,7 @@ test('sample slide: probe train (Tumour vs Normal) + heatmap --all-tissue at 1 Â
     }),
   );
   const probePath = join(dataDir, 'sample-probe.json');
-  const trained = await run(['probe', 'train', '--slide', sampleSlide, '--annotations', annotations, '--mpp', '1', '--out', probePath]);
+  const trained = await runCli(['probe', 'train', '--slide', sampleSlide, '--annotations', annotations, '--mpp', '1', '--out', probePath]);
   assert.equal(trained.code, 0, trained.stderr);
   assert.match(trained.stderr, /model tessera-stain-texture-v1 on cpu/);
   assert.match(trained.stdout, /classes: Tumour \(\d+ patches\), Normal \(\d+ patches\)/);
@@ -118,12 +98,12 @@ test('sample slide: probe train (Tumour vs Normal) + heatmap --all-tissue at 1 Â
   assert.ok(probe.metrics.crossValidation.macroAuroc > 0.9, `CV macro AUROC ${probe.metrics.crossValidation.macroAuroc}`);
 
   // Without --all-tissue: only the patches the training embedded (the cache).
-  const fromCache = await run(['heatmap', sampleSlide, '--probe', probePath, '--out', join(dataDir, 'cached.csv')]);
+  const fromCache = await runCli(['heatmap', sampleSlide, '--probe', probePath, '--out', join(dataDir, 'cached.csv')]);
   assert.equal(fromCache.code, 0, fromCache.stderr);
   assert.match(fromCache.stderr, /from the embedding cache/);
   const cachedCount = (await readCsv(join(dataDir, 'cached.csv'))).patches.length;
 
-  const heat = (ext: string, allTissue: boolean) => run(['heatmap', sampleSlide, '--probe', probePath, ...(allTissue ? ['--all-tissue'] : []), '--out', join(dataDir, `sample.${ext}`)]);
+  const heat = (ext: string, allTissue: boolean) => runCli(['heatmap', sampleSlide, '--probe', probePath, ...(allTissue ? ['--all-tissue'] : []), '--out', join(dataDir, `sample.${ext}`)]);
   const first = await heat('csv', true);
   assert.equal(first.code, 0, first.stderr);
   assert.match(first.stderr, /embedding mpp 1: \[#+\] \d+\/\d+ patches \(\d+ cached\)/);
@@ -205,7 +185,7 @@ test('CMU-1-Small-Region.svs: probe train (Tissue vs Background) + heatmap --all
     }),
   );
   const probePath = join(dataDir, 'cmu1-probe.json');
-  const trained = await run(['probe', 'train', '--slide', slide, '--annotations', geojson, '--mpp', '0.5,1', '--out', probePath]);
+  const trained = await runCli(['probe', 'train', '--slide', slide, '--annotations', geojson, '--mpp', '0.5,1', '--out', probePath]);
   assert.equal(trained.code, 0, trained.stderr);
   const probe = JSON.parse(await readFile(probePath, 'utf8'));
   assert.deepEqual(probe.classes.map((c: { name: string }) => c.name), ['Tissue', 'Background']);
@@ -214,12 +194,12 @@ test('CMU-1-Small-Region.svs: probe train (Tissue vs Background) + heatmap --all
   assert.equal(probe.metrics.crossValidation.folds, 4);
   assert.ok(probe.metrics.crossValidation.macroAuroc > 0.95, `CV macro AUROC ${probe.metrics.crossValidation.macroAuroc}`);
   assert.deepEqual(probe.training.slides[0].annotationIds.sort(), ['b1', 'b2', 't1', 't2']);
-  const again = await run(['probe', 'train', '--slide', slide, '--annotations', geojson, '--out', probePath]);
+  const again = await runCli(['probe', 'train', '--slide', slide, '--annotations', geojson, '--out', probePath]);
   assert.equal(again.code, 1, 'no overwrite without --force');
   assert.match(again.stderr, /already exists/);
 
   for (const ext of ['csv', 'png']) {
-    const r = await run(['heatmap', slide, '--probe', probePath, '--all-tissue', '--class', 'Tissue', '--out', join(dataDir, `cmu1.${ext}`)]);
+    const r = await runCli(['heatmap', slide, '--probe', probePath, '--all-tissue', '--class', 'Tissue', '--out', join(dataDir, `cmu1.${ext}`)]);
     assert.equal(r.code, 0, r.stderr);
   }
   const csv = await readCsv(join(dataDir, 'cmu1.csv'));
@@ -235,11 +215,11 @@ test('CMU-1-Small-Region.svs: probe train (Tissue vs Background) + heatmap --all
 
   // A probe of another encoder, or of other weights under the same id, is refused before any embedding.
   await writeFile(probePath, JSON.stringify({ ...probe, encoder: { modelId: 'other-encoder', checksum: null } }));
-  const other = await run(['heatmap', slide, '--probe', probePath, '--out', join(dataDir, 'x.png')]);
+  const other = await runCli(['heatmap', slide, '--probe', probePath, '--out', join(dataDir, 'x.png')]);
   assert.equal(other.code, 1);
   assert.match(other.stderr, /trained on encoder "other-encoder", which is not installed/);
   await writeFile(probePath, JSON.stringify({ ...probe, encoder: { ...probe.encoder, checksum: '0'.repeat(64) } }));
-  const reweighted = await run(['heatmap', slide, '--probe', probePath, '--out', join(dataDir, 'x.png')]);
+  const reweighted = await runCli(['heatmap', slide, '--probe', probePath, '--out', join(dataDir, 'x.png')]);
   assert.equal(reweighted.code, 1);
   assert.match(reweighted.stderr, /different weights/);
 });

@@ -3,42 +3,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
 import sharp from 'sharp';
-import { main } from '../tessera.js';
+import { runCli } from '../testing/run-cli.js';
 import { shared, skipWithoutShared } from '../../testing/shared-data.js';
 import { tempDir } from '../../slide/testing/fixtures.js';
 import type { SlideInfo } from './info.js';
 
 const CMU = shared('data', 'slides', 'CMU-1-Small-Region.svs');
 
-/**
- * Runs `tessera args…`, capturing what it writes to stdout and stderr. The CLI writes strings; the test
- * runner's own reports travel as binary chunks on the same stream and are passed through.
- */
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const writeOut = process.stdout.write.bind(process.stdout);
-  const writeErr = process.stderr.write.bind(process.stderr);
-  const capture = (into: string[], original: typeof process.stdout.write) =>
-    ((chunk: string | Uint8Array, ...rest: never[]) => {
-      if (typeof chunk !== 'string') return original(chunk, ...rest);
-      into.push(chunk);
-      return true;
-    }) as typeof process.stdout.write;
-  process.stdout.write = capture(out, writeOut);
-  process.stderr.write = capture(err, writeErr);
-  try {
-    const code = await main(args);
-    return { code, stdout: out.join(''), stderr: err.join('') };
-  } finally {
-    process.stdout.write = writeOut;
-    process.stderr.write = writeErr;
-    process.exitCode = undefined;
-  }
-}
-
 test('tessera info --json describes the slide', { skip: skipWithoutShared }, async () => {
-  const r = await run(['info', CMU, '--json']);
+  const r = await runCli(['info', CMU, '--json']);
   assert.equal(r.code, 0, r.stderr);
   const info = JSON.parse(r.stdout) as SlideInfo;
   assert.equal(info.vendor, 'aperio');
@@ -50,7 +23,7 @@ test('tessera info --json describes the slide', { skip: skipWithoutShared }, asy
 });
 
 test('tessera info prints one line per property', { skip: skipWithoutShared }, async () => {
-  const r = await run(['info', CMU]);
+  const r = await runCli(['info', CMU]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^vendor: aperio$/m);
   assert.match(r.stdout, /^ {2}0: 2220 x 2967, downsample 1, tiles 240 x 240$/m);
@@ -63,14 +36,14 @@ test('tessera region and associated write RGBA PNGs', { skip: skipWithoutShared 
   const dir = tempDir();
   try {
     const out = dir.file('r.png');
-    const r = await run(['region', CMU, '--level', '0', '--x', '2120', '--y', '2867', '--width', '224', '--height', '224', '--out', out]);
+    const r = await runCli(['region', CMU, '--level', '0', '--x', '2120', '--y', '2867', '--width', '224', '--height', '224', '--out', out]);
     assert.equal(r.code, 0, r.stderr);
     const { data: ours, info } = await sharp(out).raw().toBuffer({ resolveWithObject: true });
     assert.equal(info.channels, 4);
     const reference = await sharp(shared('data', 'reference', 'CMU-1-Small-Region', 'region-0-L0-x2120-y2867-224x224.png')).raw().toBuffer();
     assert.ok(ours.equals(reference));
     const label = dir.file('label.png');
-    const a = await run(['associated', CMU, 'label', '--out', label]);
+    const a = await runCli(['associated', CMU, 'label', '--out', label]);
     assert.equal(a.code, 0, a.stderr);
     const meta = await sharp(label).metadata();
     assert.deepEqual([meta.width, meta.height], [387, 463]);
@@ -90,7 +63,7 @@ test('tessera errors: a message on stderr, no stack, non-zero exit', async () =>
       ['region', junk, '--x', '0', '--y', '0', '--width', '10', '--height', '10', '--out', dir.file('x.png')],
       ['associated', junk, 'label', '--out', dir.file('y.png')],
     ]) {
-      const r = await run(args);
+      const r = await runCli(args);
       assert.notEqual(r.code, 0, args.join(' '));
       assert.match(r.stderr, /^tessera: .+/);
       assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
@@ -111,7 +84,7 @@ test('tessera region/associated: bad arguments are refused with a message', { sk
       ['associated', CMU, 'nonsense', '--out', dir.file('d.png')],
     ];
     for (const args of cases) {
-      const r = await run(args);
+      const r = await runCli(args);
       assert.notEqual(r.code, 0, args.join(' '));
       assert.match(r.stderr, /tessera: /);
     }
@@ -123,7 +96,7 @@ test('tessera region/associated: bad arguments are refused with a message', { sk
 test('tessera info reads a DICOM slide from its folder or any one of its files', { skip: skipWithoutShared }, async () => {
   const folder = shared('data', 'slides', 'dicom-CMU-1-Small-Region');
   for (const target of [folder, `${folder}/level-2-frames-0-4.dcm`]) {
-    const r = await run(['info', target, '--json']);
+    const r = await runCli(['info', target, '--json']);
     assert.equal(r.code, 0, r.stderr);
     const info = JSON.parse(r.stdout) as SlideInfo;
     assert.equal(info.vendor, 'dicom');

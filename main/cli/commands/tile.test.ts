@@ -4,34 +4,21 @@ import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { main } from '../tessera.js';
+import { runCli } from '../testing/run-cli.js';
 import { shared, skipWithoutShared } from '../../testing/shared-data.js';
-
-async function run(argv: string[]): Promise<{ code: number; stderr: string }> {
-  const write = process.stderr.write.bind(process.stderr);
-  let stderr = '';
-  process.stderr.write = ((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    return { code: await main(argv), stderr };
-  } finally {
-    process.stderr.write = write;
-  }
-}
 
 test('tessera tile writes OpenSlide-sized Deep Zoom tiles and fails cleanly', { skip: skipWithoutShared }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-tile-'));
   try {
     const svs = shared('data', 'slides', 'CMU-1-Small-Region.svs');
     const png = join(dir, 'tile.png');
-    assert.deepEqual(await run(['tile', svs, '11', '0', '4', '--out', png]), { code: 0, stderr: '' });
+    const first = await runCli(['tile', svs, '11', '0', '4', '--out', png]);
+    assert.deepEqual({ code: first.code, stderr: first.stderr }, { code: 0, stderr: '' });
     const meta = await sharp(png).metadata();
     assert.deepEqual([meta.format, meta.width, meta.height], ['png', 255, 256]);
 
     const jpeg = join(dir, 'tile.jpg');
-    assert.equal((await run(['tile', svs, '12', '1', '1', '--tile-size', '240', '--overlap', '0', '--out', jpeg])).code, 0);
+    assert.equal((await runCli(['tile', svs, '12', '1', '1', '--tile-size', '240', '--overlap', '0', '--out', jpeg])).code, 0);
     assert.deepEqual([(await sharp(jpeg).metadata()).width, (await sharp(jpeg).metadata()).height], [240, 240]);
 
     for (const [argv, message] of [
@@ -41,13 +28,13 @@ test('tessera tile writes OpenSlide-sized Deep Zoom tiles and fails cleanly', { 
       [['tile', svs, 'x', '0', '0', '--out', png], /level must be a whole number/],
       [['tile', join(dir, 'missing.svs'), '1', '0', '0', '--out', png], /No such file/],
     ] as const) {
-      const { code, stderr } = await run([...argv]);
+      const { code, stderr } = await runCli([...argv]);
       assert.equal(code, 1, stderr);
       assert.match(stderr, message);
       assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
     }
     assert.equal(existsSync(join(dir, 'tile.gif')), false);
-    assert.equal((await run(['tile', svs, '1', '0'])).code, 2, 'usage errors exit 2');
+    assert.equal((await runCli(['tile', svs, '1', '0'])).code, 2, 'usage errors exit 2');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -22,11 +22,10 @@ import {
   type Fragment,
 } from '../dicom/dicom-dataset.js';
 import { FileSource } from '../file-source.js';
-import { checkRegionSize, copyRegion } from '../region-reader.js';
 import { SlideError } from '../slide-errors.js';
 import type { NativeTile, OpenSlideOptions, SlideFormat, SlideReader } from '../slide-reader.js';
 import type { TileGridLevel } from '../tile-grid.js';
-import { TiledSlide, type AssociatedImageSource } from '../tiled-slide.js';
+import { associatedImageOfLevel, TiledSlide, type AssociatedImageSource } from '../tiled-slide.js';
 
 /** VL Whole Slide Microscopy Image Storage. */
 export const WSI_SOP_CLASS = '1.2.840.10008.5.1.4.1.1.77.1.6';
@@ -275,7 +274,7 @@ async function assemble(instances: Instance[], options: OpenSlideOptions): Promi
     if (!inst) continue;
     try {
       checkInstance(inst);
-      associated.push(associatedImage(inst, name));
+      associated.push(associatedImageOfLevel(name, dicomLevel([inst], 1)));
     } catch {
       // An associated image Tessera cannot decode is left out rather than failing the slide.
     }
@@ -520,19 +519,6 @@ async function readFragments(source: FileSource, start: number, end: number): Pr
   }
   if (parts.length === 0) throw new SlideError('corrupt', `${source.path} has an empty frame at byte ${start}`);
   return parts.length === 1 ? parts[0] : Buffer.concat(parts);
-}
-
-function associatedImage(inst: Instance, name: string): AssociatedImageSource {
-  const level = dicomLevel([inst], 1);
-  return {
-    name,
-    width: inst.width,
-    height: inst.height,
-    read: async () => {
-      checkRegionSize(inst.width, inst.height);
-      return copyRegion(level, (col, row) => level.decodeTile(col, row), 0, 0, inst.width, inst.height);
-    },
-  };
 }
 
 /** µm per pixel from PixelSpacing (mm, "row spacing\column spacing": y then x) in the shared functional groups. */

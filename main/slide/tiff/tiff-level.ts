@@ -1,11 +1,10 @@
 // A TIFF directory as a pyramid level: tiles (or strips) read with bounds checks and decoded to RGBA.
 import type { RgbaImage } from '../codecs/rgba.js';
 import { completeTiffJpeg } from '../codecs/jpeg.js';
-import { checkRegionSize, copyRegion } from '../region-reader.js';
 import type { NativeTile } from '../slide-reader.js';
 import { SlideError } from '../slide-errors.js';
 import type { TileGridLevel } from '../tile-grid.js';
-import type { AssociatedImageSource } from '../tiled-slide.js';
+import { associatedImageOfLevel, type AssociatedImageSource } from '../tiled-slide.js';
 import { decodeTiffPiece, SUPPORTED_COMPRESSIONS } from './decode-tiff-piece.js';
 import type { TiffFile } from './tiff-file.js';
 import { readTiffPiece, type TiffImage } from './tiff-image.js';
@@ -34,16 +33,7 @@ export function tiffLevel(file: TiffFile, image: TiffImage, downsample: number):
 
 /** A whole (usually stripped) image decoded at once: thumbnail, label, macro. */
 export function tiffAssociatedImage(file: TiffFile, image: TiffImage, name: string): AssociatedImageSource {
-  const level = tiffLevel(file, image, 1);
-  return {
-    name,
-    width: image.width,
-    height: image.height,
-    read: async () => {
-      checkRegionSize(image.width, image.height);
-      return copyRegion(level, (col, row) => level.decodeTile(col, row), 0, 0, image.width, image.height);
-    },
-  };
+  return associatedImageOfLevel(name, tiffLevel(file, image, 1));
 }
 
 function checkDecodable(file: TiffFile, image: TiffImage): void {

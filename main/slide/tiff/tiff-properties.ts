@@ -2,7 +2,8 @@
 import type { TiffTags } from './tiff-file.js';
 import { Tag } from './tiff-tags.js';
 
-const STRING_TAGS: [string, number][] = [
+/** The `tiff.*` string properties, in OpenSlide's order (which `openslide.quickhash-1` hashes too). */
+export const TIFF_STRING_TAGS: readonly (readonly [string, number])[] = [
   ['tiff.ImageDescription', Tag.ImageDescription],
   ['tiff.Make', Tag.Make],
   ['tiff.Model', Tag.Model],
@@ -26,7 +27,7 @@ export function tiffProperties(tags: TiffTags): Record<string, string> {
   const p: Record<string, string> = {};
   const description = tags.string(Tag.ImageDescription);
   if (description !== undefined) p['openslide.comment'] = description;
-  for (const [name, tag] of STRING_TAGS) {
+  for (const [name, tag] of TIFF_STRING_TAGS) {
     const v = tags.string(tag);
     if (v !== undefined) p[name] = v;
   }

@@ -3,22 +3,10 @@
 import { createHash } from 'node:crypto';
 import type { TiffFile, TiffTags } from './tiff-file.js';
 import { readTiffPiece, type TiffImage } from './tiff-image.js';
-import { Tag } from './tiff-tags.js';
+import { TIFF_STRING_TAGS } from './tiff-properties.js';
 
 /** OpenSlide refuses to hash more than this; we leave the property out instead. */
 const MAX_HASHED_BYTES = 5 << 20;
-
-const HASHED_STRING_TAGS: [string, number][] = [
-  ['tiff.ImageDescription', Tag.ImageDescription],
-  ['tiff.Make', Tag.Make],
-  ['tiff.Model', Tag.Model],
-  ['tiff.Software', Tag.Software],
-  ['tiff.DateTime', Tag.DateTime],
-  ['tiff.Artist', Tag.Artist],
-  ['tiff.HostComputer', Tag.HostComputer],
-  ['tiff.Copyright', Tag.Copyright],
-  ['tiff.DocumentName', Tag.DocumentName],
-];
 
 /** The hash, or null when the tiles are too many to hash or cannot be read (the reads will say why later). */
 export async function tiffQuickHash(file: TiffFile, smallest: TiffImage, propertyTags: TiffTags): Promise<string | null> {
@@ -37,7 +25,7 @@ async function hashTiles(file: TiffFile, smallest: TiffImage, propertyTags: Tiff
     for (let col = 0; col < smallest.tilesAcross; col++) hash.update(await readTiffPiece(file, smallest, col, row));
   }
   const nul = Buffer.from([0]);
-  for (const [name, tag] of HASHED_STRING_TAGS) {
+  for (const [name, tag] of TIFF_STRING_TAGS) {
     hash.update(name);
     hash.update(nul);
     const value = propertyTags.string(tag);

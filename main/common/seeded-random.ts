@@ -1,4 +1,4 @@
-// A small deterministic PRNG (mulberry32): the same seed gives the same sample slide everywhere.
+// A small deterministic PRNG (mulberry32): the same seed gives the same numbers everywhere (sample slides, fuzzing, benches).
 export type Random = () => number;
 
 export function seededRandom(seed: number): Random {
