@@ -135,8 +135,82 @@ export interface ExportResult {
   patches: number;
 }
 
+/** An encoder's manifest as the import form shows and edits it (the fields of `manifest.json`). */
+export interface ModelManifestDraft {
+  /** Folder name in the user models folder: letters, digits, ".", "_", "-". */
+  id: string;
+  name: string;
+  description?: string;
+  /** SHA-256 of the ONNX file (computed by Tessera; an edited value is ignored). */
+  sha256: string;
+  input: {
+    /** Input tensor: float32 [batch, 3, size, size]. */
+    name: string;
+    size: number;
+    channelOrder: 'RGB' | 'BGR';
+    /** value = (pixel · scale − mean[c]) / std[c], pixel 0–255. */
+    scale: number;
+    mean: [number, number, number];
+    std: [number, number, number];
+  };
+  /** Output tensor: float32 [batch, dim]. */
+  output: { name: string; dim: number };
+  /** µm/px the model was trained for. */
+  magnifications: number[];
+  licence: string;
+  source?: string;
+}
+
+/** An encoder Tessera can use, as the Models list shows it. */
+export interface ModelSummary {
+  id: string;
+  name: string;
+  description: string;
+  /** The built-in stain-texture baseline (not a learned model). */
+  baseline: boolean;
+  /** `default`: the built-in baseline; `user`: imported; `built-in`: shipped in native-models/. */
+  origin: 'default' | 'user' | 'built-in';
+  /** Slides are embedded with this one now. */
+  active: boolean;
+  inputSize: number;
+  dim: number;
+  magnifications: number[];
+  licence: string;
+  sha256: string;
+  /** The model's folder. */
+  dir: string;
+}
+
+export interface ModelList {
+  models: ModelSummary[];
+  /** Id of the encoder in use (loaded, or loaded at first use). */
+  activeId: string;
+  /** Model folders that could not be read (broken manifest), shown as warnings. */
+  problems: { dir: string; message: string }[];
+}
+
+/** A whole-slide (tissue-only) embedding run, as its promise resolves. */
+export interface TissueRunResult {
+  slideId: string;
+  mpps: number[];
+  /** Tissue patches embedded (cached or computed), over all magnifications, and in all. */
+  done: number;
+  total: number;
+  cancelled: boolean;
+}
+
 /** Analysis events pushed to the renderer over the event channel. */
 export type AnalysisEvent =
   /** Embedding of the visible tissue: `done` of `total` patches (all magnifications); `added` when new ones landed. */
   | { type: 'embedding-progress'; slideId: string; done: number; total: number; added: number }
-  | { type: 'encoder-status'; status: EncoderStatus };
+  | { type: 'encoder-status'; status: EncoderStatus }
+  /** A whole-slide tissue run: progress (`state` running) and its end (done, cancelled, failed). */
+  | {
+      type: 'tissue-run';
+      slideId: string;
+      state: 'running' | 'done' | 'cancelled' | 'failed';
+      mpps: number[];
+      done: number;
+      total: number;
+      message?: string;
+    };

@@ -13,6 +13,7 @@ import { inMemoryBackend } from '../services/testing/in-memory-backend.js';
 import { API_CHANNEL, registerApiIpc, type IpcMainLike } from '../electron/ipc.js';
 import { startBrowserHost, type BrowserHost } from '../host/browser-host.js';
 import { AnalysisService } from '../services/analysis-service.js';
+import { CHOOSE_FILE_CHANNEL } from '../electron/choose-file.js';
 
 let dir: string;
 let slides: SlideService;
@@ -21,7 +22,7 @@ const sample = () => join(dir, 'sample.tiff');
 /** Valid params for each method (ids filled in once a slide is open). */
 let paramsFor: Record<string, unknown>;
 /** Methods that must succeed with `paramsFor`; the others need real slides or models, so they only must exist. */
-const mustSucceed = new Set(['getAppInfo', 'listSlides', 'openSlide', 'openSampleSlide', 'getSlideInfo', 'listRecentSlides', 'getAnnotations', 'listProbes']);
+const mustSucceed = new Set(['getAppInfo', 'listSlides', 'openSlide', 'openSampleSlide', 'getSlideInfo', 'listRecentSlides', 'getAnnotations', 'listProbes', 'listModels']);
 const analyses: AnalysisService[] = [];
 /** The services with analysis kept in the test's folder (and closed after). */
 function servicesFor(transport: 'browser' | 'electron') {
@@ -66,6 +67,7 @@ test('the preload exposes exactly the contract over one IPC channel', async () =
     ipcRenderer: {
       invoke: async (...args: unknown[]) => {
         invoked.push(args);
+        if (args[0] === CHOOSE_FILE_CHANNEL) return 'r';
         return args[1] === 'getSlideInfo' ? { ok: false, error: { code: 'not-found', message: 'No open slide' } } : { ok: true, result: 'r' };
       },
       on: () => {},
@@ -88,9 +90,12 @@ test('the preload exposes exactly the contract over one IPC channel', async () =
   assert.equal(key, 'tessera');
   assert.deepEqual(Object.keys(value).sort(), ['api', 'desktop', 'onEvent']);
   assert.deepEqual(Object.keys(value.api).sort(), [...TESSERA_API_METHODS].sort());
-  assert.deepEqual(Object.keys(value.desktop).sort(), ['chooseSlideFiles', 'pathForFile']);
+  assert.deepEqual(Object.keys(value.desktop).sort(), ['chooseFile', 'chooseSlideFiles', 'pathForFile']);
   assert.equal(await value.api.listSlides(), 'r');
   assert.deepEqual(invoked[0], [API_CHANNEL, 'listSlides', undefined]);
+  // The file dialog: only a kind and a suggested path cross to main.
+  assert.equal(await value.desktop.chooseFile({ kind: 'model', defaultPath: '/m', extra: 1 } as never), 'r');
+  assert.deepEqual(invoked[1], [CHOOSE_FILE_CHANNEL, { kind: 'model', defaultPath: '/m' }]);
   await assert.rejects(value.api.getSlideInfo({ id: 'x' }), (err: Error) => JSON.parse(err.message).code === 'not-found');
 });
 

@@ -11,8 +11,12 @@ import type {
   ExportResult,
   HeatmapRaster,
   LevelRect,
+  ModelList,
+  ModelManifestDraft,
+  ModelSummary,
   ProbeSummary,
   Rgb,
+  TissueRunResult,
 } from './analysis.js';
 
 export type * from './analysis.js';
@@ -111,6 +115,26 @@ export interface TesseraApi {
   getEncoderStatus(): Promise<EncoderStatus>;
   /** The level-0 rectangle now in view; null stops embedding for this slide. */
   setViewport(params: { slideId: string; rect: LevelRect | null }): Promise<void>;
+  /**
+   * Embeds all the slide's tissue at `mpps` (default: the probe's magnifications when `probeId` is given, else
+   * the encoder's), reporting `tissue-run` events; resolves when done or cancelled. One run per slide.
+   */
+  embedAllTissue(params: { slideId: string; probeId?: string; mpps?: number[] }): Promise<TissueRunResult>;
+  /** Stops the slide's whole-slide run (what is embedded so far stays cached); false when none runs. */
+  cancelEmbedAllTissue(params: { slideId: string }): Promise<boolean>;
+
+  // Encoder models: the built-in baseline, imported ONNX models; embeddings and probes are per model.
+  listModels(): Promise<ModelList>;
+  /** Reads an ONNX file on the host and proposes its manifest (input/output names and sizes, checksum, …). */
+  proposeModelManifest(params: { path: string }): Promise<ModelManifestDraft>;
+  /**
+   * Checks the file against `manifest` (loads it, runs one patch) and copies it into the user models folder.
+   * A broken file or a manifest that disagrees with the graph fails with a ModelError code; the encoder in use
+   * does not change. Does not select the model.
+   */
+  importModel(params: { path: string; manifest: ModelManifestDraft; replace?: boolean }): Promise<ModelSummary>;
+  /** Switches the encoder (remembered across sessions); on failure the current one stays. */
+  selectModel(params: { id: string }): Promise<EncoderStatus>;
 
   // Probes: trained on a slide's annotations, saved in the user data dir.
   trainProbe(params: { slideId: string; classes?: string[]; mpps?: number[]; name?: string }): Promise<ProbeSummary>;
@@ -151,6 +175,12 @@ const methodSet = {
   exportAnnotations: true,
   getEncoderStatus: true,
   setViewport: true,
+  embedAllTissue: true,
+  cancelEmbedAllTissue: true,
+  listModels: true,
+  proposeModelManifest: true,
+  importModel: true,
+  selectModel: true,
   trainProbe: true,
   listProbes: true,
   loadProbe: true,
@@ -188,7 +218,17 @@ export interface TesseraBridge {
     chooseSlideFiles(): Promise<string[]>;
     /** The file-system path of a dropped File (Electron's webUtils.getPathForFile). */
     pathForFile(file: File): string;
+    /** Native dialog for one path the contract takes: open a file of `kind`, or `save` to a new one; null when cancelled. */
+    chooseFile(options: ChooseFileOptions): Promise<string | null>;
   };
+}
+
+export type ChooseFileKind = 'slide' | 'model' | 'annotations' | 'probe' | 'save';
+
+export interface ChooseFileOptions {
+  kind: ChooseFileKind;
+  /** Suggested file or folder (for `save`: the proposed file name, whose extension sets the filter). */
+  defaultPath?: string;
 }
 
 /** URL layout of the slides root (`tessera://slides/` in Electron, `/slides/` over HTTP). */

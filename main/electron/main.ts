@@ -15,9 +15,9 @@ import { toApiError } from '../services/api-error.js';
 import { rendererDir } from '../services/app-paths.js';
 import { APP_URL, TESSERA_SCHEME, createTesseraProtocolHandler } from './tile-protocol.js';
 import { CHOOSE_SLIDES_CHANNEL, EVENT_CHANNEL, isTrustedSender, registerApiIpc } from './ipc.js';
+import { SLIDE_EXTENSIONS, registerChooseFileIpc, type FileDialogRequest } from './choose-file.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const SLIDE_EXTENSIONS = ['svs', 'tif', 'tiff', 'ndpi', 'scn', 'bif', 'dcm'];
 
 protocol.registerSchemesAsPrivileged([TESSERA_SCHEME]);
 
@@ -58,6 +58,18 @@ async function chooseSlideFiles(): Promise<string[]> {
   };
   const result = mainWindow ? await dialog.showOpenDialog(mainWindow, options) : await dialog.showOpenDialog(options);
   return result.canceled ? [] : result.filePaths;
+}
+
+/** One native dialog for a path the contract takes (see choose-file.ts); null when cancelled. */
+async function showFileDialog(request: FileDialogRequest): Promise<string | null> {
+  const { type, ...options } = request;
+  if (type === 'save') {
+    const r = mainWindow ? await dialog.showSaveDialog(mainWindow, options) : await dialog.showSaveDialog(options);
+    return r.canceled || !r.filePath ? null : r.filePath;
+  }
+  const open: Electron.OpenDialogOptions = { ...options, properties: ['openFile'] };
+  const r = mainWindow ? await dialog.showOpenDialog(mainWindow, open) : await dialog.showOpenDialog(open);
+  return r.canceled ? null : (r.filePaths[0] ?? null);
 }
 
 async function rebuildMenu(): Promise<void> {
@@ -163,6 +175,7 @@ if (!app.requestSingleInstanceLock()) {
     protocol.handle('tessera', createTesseraProtocolHandler(slides, rendererDir));
     registerApiIpc(ipcMain, api);
     ipcMain.handle(CHOOSE_SLIDES_CHANNEL, (event) => (isTrustedSender(event) ? chooseSlideFiles() : []));
+    registerChooseFileIpc(ipcMain, showFileDialog);
     await rebuildMenu();
     const fromArgs = slideArgs(process.argv);
     pendingPaths.push(...fromArgs);

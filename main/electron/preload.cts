@@ -8,6 +8,7 @@ import type { TesseraApiMethod, TesseraBridge, TesseraEvent } from '../contracts
 const API_CHANNEL = 'tessera:api';
 const EVENT_CHANNEL = 'tessera:event';
 const CHOOSE_SLIDES_CHANNEL = 'tessera:choose-slides';
+const CHOOSE_FILE_CHANNEL = 'tessera:choose-file';
 
 const methods = {
   getAppInfo: true,
@@ -28,6 +29,12 @@ const methods = {
   exportAnnotations: true,
   getEncoderStatus: true,
   setViewport: true,
+  embedAllTissue: true,
+  cancelEmbedAllTissue: true,
+  listModels: true,
+  proposeModelManifest: true,
+  importModel: true,
+  selectModel: true,
   trainProbe: true,
   listProbes: true,
   loadProbe: true,
@@ -60,6 +67,9 @@ const bridge: TesseraBridge = {
   desktop: {
     chooseSlideFiles: () => ipcRenderer.invoke(CHOOSE_SLIDES_CHANNEL) as Promise<string[]>,
     pathForFile: (file) => webUtils.getPathForFile(file),
+    // Only the kind and a suggested path cross: main picks the dialog, its title and filters.
+    chooseFile: ({ kind, defaultPath }) =>
+      ipcRenderer.invoke(CHOOSE_FILE_CHANNEL, { kind, defaultPath }) as Promise<string | null>,
   },
 };
 

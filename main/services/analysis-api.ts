@@ -16,6 +16,12 @@ export type AnalysisMethod =
   | 'exportAnnotations'
   | 'getEncoderStatus'
   | 'setViewport'
+  | 'embedAllTissue'
+  | 'cancelEmbedAllTissue'
+  | 'listModels'
+  | 'proposeModelManifest'
+  | 'importModel'
+  | 'selectModel'
   | 'trainProbe'
   | 'listProbes'
   | 'loadProbe'
@@ -74,6 +80,24 @@ export function createAnalysisApi(analysis: AnalysisService): Pick<TesseraApi, A
     setViewport(p) {
       const o = obj(p);
       return analysis.setViewport(o.slideId, o.rect);
+    },
+    embedAllTissue(p) {
+      return analysis.embedAllTissue(obj(p));
+    },
+    cancelEmbedAllTissue(p) {
+      return analysis.cancelEmbedAllTissue(obj(p).slideId);
+    },
+    listModels() {
+      return analysis.listModels();
+    },
+    proposeModelManifest(p) {
+      return analysis.proposeModelManifest(obj(p).path);
+    },
+    importModel(p) {
+      return analysis.importModel(obj(p));
+    },
+    selectModel(p) {
+      return analysis.selectModel(obj(p).id);
     },
     trainProbe(p) {
       return analysis.trainProbe(obj(p));

@@ -15,7 +15,11 @@ import type {
   ExportResult,
   HeatmapRaster,
   LevelRect,
+  ModelList,
+  ModelManifestDraft,
+  ModelSummary,
   ProbeSummary,
+  TissueRunResult,
 } from '../contracts/analysis.js';
 import type { TesseraEvent } from '../contracts/tessera-api.js';
 import { EmbeddingScheduler } from '../encoder/embedding-scheduler.js';
@@ -25,12 +29,20 @@ import { exportFormatOf } from '../export/write-export.js';
 import type { ColourMapName } from '../heatmap/colour-maps.js';
 import { applyProbe, checkEncoder, type PatchProbabilities } from '../probe/apply-probe.js';
 import { EncoderSlideEmbedder } from '../probe/encoder-slide-embedder.js';
-import { ProbeFileError } from '../probe/probe-file.js';
+import { ProbeFileError, type ProbeEncoder } from '../probe/probe-file.js';
 import type { SlideEmbeddings } from '../probe/slide-embeddings.js';
 import { trainProbeFromSlides } from '../probe/train-probe-from-slides.js';
 import { slideFingerprint } from '../slide/slide-fingerprint.js';
 import { SlideAnnotations } from './analysis-annotations.js';
 import { heatmapRaster } from './analysis-heatmap.js';
+import {
+  importModelFile,
+  listModelSummaries,
+  modelApiError,
+  proposeModelDraft,
+  readEncoderChoice,
+  saveEncoderChoice,
+} from './analysis-models.js';
 import { ProbeLibrary, type NamedProbe } from './analysis-probes.js';
 import { ApiError } from './api-error.js';
 import type { SlideService } from './slide-service.js';
@@ -54,6 +66,12 @@ interface SlideState {
   added: number;
 }
 
+/** A whole-slide tissue run in progress. */
+interface TissueRun {
+  controller: AbortController;
+  done: Promise<unknown>;
+}
+
 const FORMAT_EXTENSIONS: Record<AnalysisExportFormat, string[]> = {
   png: ['png'],
   tiff: ['tif'],
@@ -69,6 +87,14 @@ export class AnalysisService {
   private embedderInstance: EncoderSlideEmbedder | undefined;
   private library: ProbeLibrary | undefined;
   private training: Promise<unknown> | null = null;
+  private readonly runs = new Map<string, TissueRun>();
+  /** Loads the remembered encoder once (the baseline when there is none or it fails). */
+  private encoderReady: Promise<ProbeEncoder> | undefined;
+  /** Notes about the encoder choice (a remembered model that failed to load). */
+  private modelNotices: string[] = [];
+  private switching: Promise<unknown> | null = null;
+  /** The slide whose viewport was reported last (the one in view). */
+  private inView: string | null = null;
   private readonly unsubscribe: () => void;
 
   constructor(private readonly options: AnalysisServiceOptions) {
@@ -137,10 +163,31 @@ export class AnalysisService {
     return this.state(slideId).annotations;
   }
 
+  /** The encoder in use: on first use the one the user chose last, the baseline when that fails. */
+  private async encoder(): Promise<ProbeEncoder> {
+    if (this.switching) await this.switching.catch(() => {});
+    this.encoderReady ??= (async () => {
+      const saved = await readEncoderChoice(this.dataDir);
+      if (saved) {
+        try {
+          return await this.embedder.encoder(saved);
+        } catch (err) {
+          this.modelNotices = [
+            `The encoder "${saved}" chosen last could not load (${(err as Error).message}); using the baseline`,
+          ];
+        }
+      }
+      return this.embedder.encoder();
+    })();
+    this.encoderReady.catch(() => (this.encoderReady = undefined));
+    await this.encoderReady;
+    return this.embedder.encoder();
+  }
+
   // Embeddings ------------------------------------------------------------------------------------
 
   async encoderStatus(): Promise<EncoderStatus> {
-    await this.embedder.encoder();
+    await this.encoder();
     const m = this.embeddings.model!;
     const runtime = this.embeddings.runtime;
     return {
@@ -148,7 +195,7 @@ export class AnalysisService {
       name: m.name,
       description: m.description ?? '',
       provider: runtime?.provider ?? null,
-      notices: runtime?.notices ?? [],
+      notices: [...this.modelNotices, ...(runtime?.notices ?? [])],
       baseline: m.baseline === true,
       magnifications: m.magnifications,
     };
@@ -157,6 +204,7 @@ export class AnalysisService {
   /** The settled viewport of a slide: its visible tissue is embedded (centre first) in the background. */
   async setViewport(slideId: unknown, rect: unknown): Promise<void> {
     const s = this.state(slideId);
+    this.inView = s.id;
     // Only the slide in view embeds.
     for (const other of this.states.values())
       if (other !== s && other.scheduler)
@@ -181,7 +229,7 @@ export class AnalysisService {
     };
     if (clamped.width <= 0 || clamped.height <= 0) return;
     s.viewport = clamped;
-    if (this.training) return; // resumed when training ends
+    if (this.training || this.switching || this.runs.has(s.id)) return; // resumed when that ends
     const scheduler = await this.scheduler(s);
     void scheduler
       .setViewport(clamped)
@@ -191,7 +239,7 @@ export class AnalysisService {
   private scheduler(s: SlideState): Promise<EmbeddingScheduler> {
     if (!s.scheduler) {
       s.scheduler = (async () => {
-        await this.embedder.encoder();
+        await this.encoder();
         const ctx = await this.embeddings.slide(s.path);
         const scheduler = new EmbeddingScheduler(this.embeddings, ctx);
         scheduler.on('embedded', (b: { coords: Int32Array }) => (s.added += b.coords.length / 2));
@@ -208,6 +256,167 @@ export class AnalysisService {
     return s.scheduler;
   }
 
+  // Whole-slide runs ------------------------------------------------------------------------------
+
+  /**
+   * Embeds every tissue patch of the slide at `mpps` (default: the probe's magnifications, else the
+   * encoder's), with `tissue-run` events; resolves when done or cancelled (cancelEmbedAllTissue, slide closed).
+   */
+  async embedAllTissue(params: { slideId?: unknown; probeId?: unknown; mpps?: unknown }): Promise<TissueRunResult> {
+    const s = this.state(params.slideId);
+    if (this.runs.has(s.id)) throw new ApiError('busy', 'This slide is already being embedded whole', 409);
+    if (this.training) throw new ApiError('busy', 'A probe is training: wait for it to finish', 409);
+    if (this.switching) throw new ApiError('busy', 'The encoder is switching: try again in a moment', 409);
+    const controller = new AbortController();
+    let finished!: () => void;
+    this.runs.set(s.id, { controller, done: new Promise<void>((r) => (finished = r)) });
+    let mpps: number[] = [];
+    const counts: { done: number; total: number }[] = [];
+    const sum = (k: 'done' | 'total') => counts.reduce((a, c) => a + c[k], 0);
+    const event = (state: 'running' | 'done' | 'cancelled' | 'failed', message?: string) =>
+      this.emit({
+        type: 'tissue-run',
+        slideId: s.id,
+        state,
+        mpps,
+        done: sum('done'),
+        total: sum('total'),
+        ...(message ? { message } : {}),
+      });
+    try {
+      const encoder = await this.encoder();
+      if (params.mpps !== undefined) mpps = checkMpps(params.mpps);
+      else if (params.probeId !== undefined && params.probeId !== null) {
+        const { probe } = await this.probes.get(params.probeId);
+        if (probe.encoder.modelId !== encoder.modelId)
+          throw new ApiError(
+            'encoder-mismatch',
+            `This probe was trained on encoder "${probe.encoder.modelId}", but slides are now embedded with "${encoder.modelId}"`,
+            409,
+          );
+        mpps = probe.magnifications;
+      } else mpps = this.embeddings.model!.magnifications;
+      if (s.scheduler) await (await s.scheduler).stop();
+      const ctx = await this.embeddings.slide(s.path);
+      // Totals first, so the bar means the same thing from the first patch to the last.
+      for (const mpp of mpps) {
+        controller.signal.throwIfAborted();
+        const coords = await this.embeddings.patchesIn(ctx, this.embeddings.grid(ctx, mpp));
+        counts.push({ done: 0, total: coords.length / 2 });
+      }
+      let last = 0; // the first progress (what the cache already holds) goes out at once
+      await this.embeddings.embed(ctx, {
+        mpps,
+        signal: controller.signal,
+        onProgress: (p) => {
+          counts[mpps.indexOf(p.mpp)] = { done: p.done, total: p.total };
+          const now = Date.now();
+          if (now - last >= 150 || p.done === p.total) {
+            last = now;
+            event('running');
+          }
+        },
+      });
+      event('done');
+      return { slideId: s.id, mpps, done: sum('done'), total: sum('total'), cancelled: false };
+    } catch (err) {
+      if (controller.signal.aborted) {
+        event('cancelled');
+        return { slideId: s.id, mpps, done: sum('done'), total: sum('total'), cancelled: true };
+      }
+      const e =
+        err instanceof ApiError
+          ? err
+          : new ApiError('embedding-failed', `Embedding the slide failed: ${(err as Error).message}`, 500);
+      event('failed', e.message);
+      throw e;
+    } finally {
+      this.runs.delete(s.id);
+      finished();
+      if (s.viewport && this.inView === s.id && this.states.has(s.id))
+        void this.setViewport(s.id, s.viewport).catch(() => {});
+    }
+  }
+
+  /** Stops the slide's whole-slide run; resolves once it has stopped (false when none was running). */
+  async cancelEmbedAllTissue(slideId: unknown): Promise<boolean> {
+    if (typeof slideId !== 'string' || slideId === '')
+      throw new ApiError('invalid-argument', 'Parameter "slideId" must be a non-empty string');
+    const run = this.runs.get(slideId);
+    if (!run) return false;
+    run.controller.abort();
+    await run.done;
+    return true;
+  }
+
+  // Models ----------------------------------------------------------------------------------------
+
+  async listModels(): Promise<ModelList> {
+    const { modelId } = await this.encoder();
+    return listModelSummaries(this.embeddings, modelId);
+  }
+
+  async proposeModelManifest(path: unknown): Promise<ModelManifestDraft> {
+    return proposeModelDraft(checkPath(path));
+  }
+
+  async importModel(params: { path?: unknown; manifest?: unknown; replace?: unknown }): Promise<ModelSummary> {
+    const path = checkPath(params.path);
+    const { modelId } = await this.encoder();
+    return importModelFile(this.embeddings, path, params.manifest, params.replace === true, modelId);
+  }
+
+  /** Switches the encoder: viewport embedding stops, restarts on the new model's caches; remembered. */
+  async selectModel(id: unknown): Promise<EncoderStatus> {
+    if (typeof id !== 'string' || id === '')
+      throw new ApiError('invalid-argument', 'Parameter "id" must be a non-empty string');
+    if (this.training) throw new ApiError('busy', 'A probe is training: switch the encoder when it has finished', 409);
+    if (this.runs.size > 0)
+      throw new ApiError('busy', 'A slide is being embedded whole: cancel it or wait before switching', 409);
+    if (this.switching) throw new ApiError('busy', 'The encoder is already switching', 409);
+    const current = await this.encoder();
+    if (current.modelId !== id) {
+      const run = (async () => {
+        // No batch of the old model may land in the new model's cache: stop every scheduler first.
+        const states = [...this.states.values()];
+        await Promise.all(
+          states.map((s) =>
+            s.scheduler?.then(
+              (sc) => sc.stop(),
+              () => {},
+            ),
+          ),
+        );
+        try {
+          await this.embedder.encoder(id);
+        } catch (err) {
+          throw modelApiError(err, `Could not switch to "${id}" (still using "${current.modelId}")`);
+        } finally {
+          // Schedulers hold the old model's grids and stores: made afresh on the next viewport.
+          for (const s of states) {
+            s.scheduler = undefined;
+            s.added = 0;
+          }
+        }
+        this.modelNotices = [];
+        await saveEncoderChoice(this.dataDir, id).catch((err: unknown) =>
+          this.emit({ type: 'error', message: `Could not remember the encoder choice: ${(err as Error).message}` }),
+        );
+      })();
+      this.switching = run;
+      try {
+        await run;
+      } finally {
+        this.switching = null;
+        const s = this.inView ? this.states.get(this.inView) : undefined;
+        if (s?.viewport) void this.setViewport(s.id, s.viewport).catch(() => {});
+      }
+    }
+    const status = await this.encoderStatus();
+    this.emit({ type: 'encoder-status', status });
+    return status;
+  }
+
   // Probes ----------------------------------------------------------------------------------------
 
   async trainProbe(params: {
@@ -218,6 +427,9 @@ export class AnalysisService {
   }): Promise<ProbeSummary> {
     const s = this.state(params.slideId);
     if (this.training) throw new ApiError('busy', 'A probe is already training: wait for it to finish', 409);
+    if (this.runs.has(s.id))
+      throw new ApiError('busy', 'This slide is being embedded whole: wait for it to finish or cancel it', 409);
+    if (this.switching) throw new ApiError('busy', 'The encoder is switching: try again in a moment', 409);
     const doc = (await s.annotations).store.doc;
     const wanted = params.classes === undefined ? null : checkStringList(params.classes, 'classes');
     const areal = doc.annotations.filter((a) => isAreal(a.geometry) && (!wanted || wanted.includes(a.className)));
@@ -229,7 +441,7 @@ export class AnalysisService {
         `Draw regions of at least two classes (e.g. Tumour and Normal) to train a probe; this slide has ${classNames.length ? `only ${classNames.join(', ')}` : 'no area annotations'}`,
       );
     }
-    const encoder = await this.embedder.encoder();
+    const encoder = await this.encoder();
     const mpps = params.mpps === undefined ? this.embeddings.model!.magnifications : checkMpps(params.mpps);
     const name =
       typeof params.name === 'string' && params.name.trim()
@@ -293,7 +505,7 @@ export class AnalysisService {
     onProgress?: (done: number, total: number) => void,
   ): Promise<{ probe: NamedProbe; embeddings: SlideEmbeddings; probabilities: PatchProbabilities }> {
     const { probe } = await this.probes.get(probeId);
-    const current = await this.embedder.encoder();
+    const current = await this.encoder();
     if (probe.encoder.modelId !== current.modelId) {
       throw new ApiError(
         'encoder-mismatch',
@@ -425,6 +637,11 @@ export class AnalysisService {
   }
 
   private async closeState(s: SlideState): Promise<void> {
+    const run = this.runs.get(s.id);
+    if (run) {
+      run.controller.abort();
+      await run.done;
+    }
     await s.scheduler?.then(
       (sc) => sc.stop(),
       () => {},

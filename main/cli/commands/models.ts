@@ -1,9 +1,10 @@
 // `tessera models [--json]`: the encoders Tessera can use. `tessera models import <file.onnx> [--manifest m.json]`:
-// adds an ONNX encoder to the user models folder after checking it runs as its manifest says.
-import { readFile } from 'node:fs/promises';
+// adds an ONNX encoder to the user models folder after checking it runs as its manifest says;
+// `tessera models propose <file.onnx>` prints the manifest an import would use, to edit and pass as --manifest.
+import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { listModels } from '../../encoder/model-registry.js';
-import { importModel, type ManifestOverrides } from '../../encoder/model-import.js';
+import { importModel, proposeManifest, type ManifestOverrides } from '../../encoder/model-import.js';
 import type { ModelEntry } from '../../encoder/model-registry.js';
 
 function describe(e: ModelEntry): string {
@@ -32,6 +33,20 @@ export function registerModels(program: Command): void {
       }
       process.stdout.write(list.map(describe).join('\n') + '\n');
       for (const p of problems) process.stderr.write(`warning: ${p.error.message}\n`);
+    });
+  models
+    .command('propose')
+    .description('Print the manifest Tessera proposes for an ONNX encoder (edit it, then `models import <file> --manifest <it>`)')
+    .argument('<file>', 'ONNX file (float32 [batch, 3, S, S] in, [batch, D] out)')
+    .option('--out <file>', 'write the manifest JSON here instead of stdout')
+    .action(async (file: string, opts: { out?: string }) => {
+      const text = `${JSON.stringify(await proposeManifest(file), null, 2)}\n`;
+      if (opts.out) {
+        await writeFile(opts.out, text, { flag: 'wx' }).catch((err: NodeJS.ErrnoException) => {
+          throw new Error(err.code === 'EEXIST' ? `${opts.out} already exists` : `cannot write ${opts.out}: ${err.message}`, { cause: err });
+        });
+        process.stderr.write(`wrote ${opts.out}: edit it (name, magnifications, mean/std, licence), then run\n  tessera models import ${file} --manifest ${opts.out}\n`);
+      } else process.stdout.write(text);
     });
   models
     .command('import')

@@ -12,6 +12,8 @@ import type {
   HeatmapColourMap,
   HeatmapRaster,
   LevelRect,
+  ModelList,
+  ModelManifestDraft,
   ProbeSummary,
   Rgb,
   TesseraEvent,
@@ -21,6 +23,15 @@ import { client } from '../lib/api';
 import { app, messageOf } from '../lib/app-state.svelte';
 
 export type Tool = 'pan' | 'select' | 'rectangle' | 'polygon' | 'brush' | 'point';
+
+/** The slide's whole-slide (tissue only) run, as its progress bar shows it. */
+export interface TissueRunState {
+  state: 'starting' | 'running' | 'done' | 'cancelled' | 'failed';
+  mpps: number[];
+  done: number;
+  total: number;
+  message?: string;
+}
 
 export interface HeatmapSettings {
   visible: boolean;
@@ -63,6 +74,11 @@ class AnalysisState {
     threshold: 0,
   });
   raster = $state.raw<HeatmapRaster | null>(null);
+  tissueRun = $state<TissueRunState | null>(null);
+
+  models = $state.raw<ModelList | null>(null);
+  /** Id of the model being switched to. */
+  switchingTo = $state<string | null>(null);
 
   readonly annotations = new Map<string, Annotation>();
   readonly index = new AnnotationIndex();
@@ -83,7 +99,10 @@ class AnalysisState {
         this.embedding = { done: e.done, total: e.total };
         this.scheduleHeatmap();
       } else if (e.type === 'encoder-status') {
-        this.encoder = e.status;
+        this.setEncoder(e.status);
+      } else if (e.type === 'tissue-run' && e.slideId === this.slideId) {
+        this.tissueRun = { state: e.state, mpps: e.mpps, done: e.done, total: e.total, message: e.message };
+        this.scheduleHeatmap(e.state === 'running' ? 500 : 0);
       } else if (
         e.type === 'progress' &&
         this.slideId &&
@@ -104,6 +123,7 @@ class AnalysisState {
     this.selectedId = null;
     this.raster = null;
     this.embedding = null;
+    this.tissueRun = null;
     this.viewport = null;
     this.lastReported = '';
     this.version++;
@@ -132,12 +152,28 @@ class AnalysisState {
     if (this.encoder || this.encoderRequested) return;
     this.encoderRequested = true;
     client.api.getEncoderStatus().then(
-      (s) => (this.encoder = s),
+      (s) => this.setEncoder(s),
       (err) => {
         this.encoderRequested = false;
         app.notify('error', `The encoder could not start: ${messageOf(err)}`);
       },
     );
+  }
+
+  /** A new encoder status: probes of another encoder no longer apply (embeddings are per model). */
+  private setEncoder(status: EncoderStatus): void {
+    const changed = this.encoder !== null && this.encoder.modelId !== status.modelId;
+    this.encoder = status;
+    if (!changed) return;
+    this.embedding = null;
+    this.tissueRun = null;
+    if (this.probe && this.probe.encoder.modelId !== status.modelId) this.selectProbe(null);
+    if (this.models) void this.loadModels();
+  }
+
+  /** Probes trained on the encoder in use. */
+  get usableProbes(): ProbeSummary[] {
+    return this.probes.filter((p) => !this.encoder || p.encoder.modelId === this.encoder.modelId);
   }
 
   detach(slideId: string): void {
@@ -236,6 +272,81 @@ class AnalysisState {
     return true;
   }
 
+  /** Writes the slide's annotations as QuPath GeoJSON; 'exists' comes back for the caller to confirm. */
+  async exportAnnotations(path: string, overwrite = false): Promise<{ path: string; count: number }> {
+    if (!this.slideId) throw new Error('Open a slide first');
+    return client.api.exportAnnotations({ slideId: this.slideId, path, overwrite });
+  }
+
+  // Models -------------------------------------------------------------------------------------
+
+  async loadModels(): Promise<void> {
+    try {
+      this.models = await client.api.listModels();
+    } catch (err) {
+      app.notify('error', `Could not list the models: ${messageOf(err)}`);
+    }
+  }
+
+  proposeModel(path: string): Promise<ModelManifestDraft> {
+    return client.api.proposeModelManifest({ path });
+  }
+
+  async importModel(path: string, manifest: ModelManifestDraft, replace = false): Promise<void> {
+    const model = await client.api.importModel({ path, manifest, replace });
+    app.notify('info', `Imported ${model.name} (${model.id}): choose "Use" to embed with it`);
+    await this.loadModels();
+  }
+
+  async selectModel(id: string): Promise<boolean> {
+    if (this.switchingTo) return false;
+    this.switchingTo = id;
+    try {
+      this.setEncoder(await client.api.selectModel({ id }));
+      await this.loadModels();
+      return true;
+    } catch (err) {
+      app.notify('error', messageOf(err));
+      return false;
+    } finally {
+      this.switchingTo = null;
+    }
+  }
+
+  // Whole-slide run -----------------------------------------------------------------------------
+
+  /** Embeds all the slide's tissue at the probe's magnifications (or the encoder's); progress comes as events. */
+  async runWholeSlide(): Promise<void> {
+    const slideId = this.slideId;
+    if (!slideId || this.tissueRunning) return;
+    const probeId = this.probeId ?? undefined;
+    const mpps = this.probe?.magnifications ?? this.encoder?.magnifications ?? [];
+    this.tissueRun = { state: 'starting', mpps, done: 0, total: 0 };
+    try {
+      const r = await client.api.embedAllTissue({ slideId, probeId });
+      if (this.slideId === slideId)
+        this.tissueRun = { state: r.cancelled ? 'cancelled' : 'done', mpps: r.mpps, done: r.done, total: r.total };
+      this.scheduleHeatmap(0);
+    } catch (err) {
+      if (this.slideId === slideId)
+        this.tissueRun = { state: 'failed', mpps, done: 0, total: 0, message: messageOf(err) };
+      app.notify('error', messageOf(err));
+    }
+  }
+
+  get tissueRunning(): boolean {
+    return this.tissueRun?.state === 'starting' || this.tissueRun?.state === 'running';
+  }
+
+  async cancelWholeSlide(): Promise<void> {
+    if (!this.slideId) return;
+    try {
+      await client.api.cancelEmbedAllTissue({ slideId: this.slideId });
+    } catch (err) {
+      app.notify('error', messageOf(err));
+    }
+  }
+
   // Embeddings -----------------------------------------------------------------------------------
 
   /** The viewer settled on a new view (level-0 rectangle). */
@@ -268,6 +379,27 @@ class AnalysisState {
       this.probes = await client.api.listProbes();
     } catch (err) {
       app.notify('error', `Could not list probes: ${messageOf(err)}`);
+    }
+  }
+
+  /** Adds a probe file (a colleague's) to the list and shows it when it fits the encoder in use. */
+  async loadProbe(path: string): Promise<boolean> {
+    try {
+      const probe = await client.api.loadProbe({ path });
+      this.probes = [probe, ...this.probes.filter((p) => p.id !== probe.id)];
+      if (this.encoder && probe.encoder.modelId !== this.encoder.modelId) {
+        app.notify(
+          'error',
+          `Loaded "${probe.name}", trained on encoder "${probe.encoder.modelId}": switch to that model in Models to use it`,
+        );
+      } else {
+        app.notify('info', `Loaded probe "${probe.name}"`);
+        this.selectProbe(probe.id);
+      }
+      return true;
+    } catch (err) {
+      app.notify('error', `Could not load the probe: ${messageOf(err)}`);
+      return false;
     }
   }
 
