@@ -1,8 +1,11 @@
-// `tessera serve [slides…] [--port N] [--host ADDR] [--no-open]`: the browser host. Prints the URL on
-// stdout (one line, for scripts) and keeps serving until interrupted.
+// `tessera serve [slides…] [--port N] [--host ADDR] [--tile-layout native|openslide] [--no-open]`: the
+// browser host. Prints the URL on stdout (one line, for scripts) and keeps serving until interrupted.
+// `--tile-layout openslide` serves OpenSlide's 254/1 Deep Zoom layout (for DZI clients that compare
+// with OpenSlide); the default serves each slide in its native-aligned layout (default-slide-backend.ts).
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
 import { startTesseraHost } from '../../host/start-host.js';
+import { createDefaultSlideBackend, type TileLayout } from '../../services/default-slide-backend.js';
 
 function openInBrowser(url: string): void {
   const cmd = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'cmd' : 'xdg-open';
@@ -23,11 +26,14 @@ export function registerServe(program: Command): void {
     .argument('[slides...]', 'slide files to open (default: the built-in sample slide)')
     .option('--port <n>', 'port to listen on (default: a free port)')
     .option('--host <addr>', 'address to listen on; anything but loopback requires the printed access token')
+    .option('--tile-layout <layout>', "Deep Zoom layout: 'native' (stored tile size, no overlap, where the slide allows) or 'openslide' (254/1)", 'native')
     .option('--no-open', 'do not open a web browser')
-    .action(async (slidePaths: string[], opts: { port?: string; host?: string; open: boolean }) => {
+    .action(async (slidePaths: string[], opts: { port?: string; host?: string; tileLayout: string; open: boolean }) => {
       const port = opts.port === undefined ? 0 : Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a port number 0–65535, not "${opts.port}"`);
-      const host = await startTesseraHost({ slides: slidePaths, port, host: opts.host });
+      if (opts.tileLayout !== 'native' && opts.tileLayout !== 'openslide') throw new Error(`--tile-layout must be native or openslide, not "${opts.tileLayout}"`);
+      const backend = createDefaultSlideBackend({ tileLayout: opts.tileLayout as TileLayout });
+      const host = await startTesseraHost({ slides: slidePaths, port, host: opts.host, backend });
       process.stdout.write(`${host.url}\n`);
       for (const failure of host.failures) process.stderr.write(`tessera: ${failure}\n`);
       if (opts.open) openInBrowser(host.url);
