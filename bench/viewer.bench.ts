@@ -114,7 +114,7 @@ function step(page: Page, move: Move, maxWaitMs = 120_000): Promise<{ ms: number
   );
 }
 
-async function memory(page: Page): Promise<{ heapMb: number; tilesCached: number }> {
+async function memory(page: Page): Promise<{ heapMb: number; tilesCached: number; tileObjects: number }> {
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('HeapProfiler.collectGarbage');
   await cdp.send('Performance.enable');
