@@ -95,8 +95,14 @@ function step(page: Page, move: Move, maxWaitMs = 120_000): Promise<{ ms: number
         let dy = m.dy * b.height;
         const cx = b.x + b.width / 2 + dx;
         const cy = b.y + b.height / 2 + dy;
-        if (cx < size.x || cx > size.x + size.width) (dx = -dx), (flipX = true);
-        if (cy < size.y || cy > size.y + size.height) (dy = -dy), (flipY = true);
+        if (cx < size.x || cx > size.x + size.width) {
+          dx = -dx;
+          flipX = true;
+        }
+        if (cy < size.y || cy > size.y + size.height) {
+          dy = -dy;
+          flipY = true;
+        }
         vp.panBy({ x: dx, y: dy }, true);
       } else {
         const b = vp.getBounds(true);

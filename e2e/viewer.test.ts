@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 
 // Page functions run in the browser; the Node project has no DOM library.
-declare const document: any, window: any, MutationObserver: any;
+declare const document: any;
 import { startTesseraHost, type TesseraHost } from '../main/host/start-host.js';
 import { appRoot } from '../main/services/app-paths.js';
 import { hasShared, shared } from '../main/testing/shared-data.js';
