@@ -503,9 +503,7 @@ function install({ viewer, slide }: ViewerContext): () => void {
       requestRedraw();
     });
     $effect(() => {
-      void analysis.panelOpen;
-      void analysis.heatmap.visible;
-      void analysis.probeId;
+      void analysis.embeddingWanted;
       analysis.pushViewport();
     });
   });
@@ -530,7 +528,8 @@ function install({ viewer, slide }: ViewerContext): () => void {
 
 let installed: (() => void) | null = null;
 
-/** Registers the analysis layer for every slide the viewer shows (once per page). */
+/** Registers the analysis layer for every slide the viewer shows (once per page, from the always-mounted
+ *  App, so the settled view feeds background embedding whichever side tab is shown). */
 export function installAnalysisLayer(): void {
   installed ??= registerViewerExtension(install);
 }

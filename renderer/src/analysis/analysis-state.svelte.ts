@@ -33,6 +33,17 @@ export interface TissueRunState {
   message?: string;
 }
 
+const BACKGROUND_EMBEDDING_KEY = 'tessera.backgroundEmbedding';
+
+/** The remembered "Embed the visible tissue in the background" preference (on unless turned off). */
+function loadBackgroundEmbedding(): boolean {
+  try {
+    return globalThis.localStorage?.getItem(BACKGROUND_EMBEDDING_KEY) !== 'off';
+  } catch {
+    return true;
+  }
+}
+
 export interface HeatmapSettings {
   visible: boolean;
   className: string | null;
@@ -59,8 +70,10 @@ class AnalysisState {
 
   encoder = $state<EncoderStatus | null>(null);
   embedding = $state<{ done: number; total: number } | null>(null);
-  /** Embed the visible tissue as the view moves (the panel is open or a heatmap shows). */
+  /** The analysis panel is shown (its encoder section starts the encoder). */
   panelOpen = $state(false);
+  /** User preference: embed the visible tissue of the slide in view as it settles, whichever tab shows. */
+  backgroundEmbedding = $state(loadBackgroundEmbedding());
 
   probes = $state<ProbeSummary[]>([]);
   probeId = $state<string | null>(null);
@@ -355,9 +368,20 @@ class AnalysisState {
     this.pushViewport();
   }
 
-  /** Embedding runs while the panel is open or a heatmap is shown. */
+  /** Embedding runs while the background preference is on or a heatmap is shown. */
   get embeddingWanted(): boolean {
-    return this.panelOpen || (this.heatmap.visible && this.probeId !== null);
+    return this.backgroundEmbedding || (this.heatmap.visible && this.probeId !== null);
+  }
+
+  /** Turns background embedding on or off (remembered); off stops reporting the view. */
+  setBackgroundEmbedding(on: boolean): void {
+    this.backgroundEmbedding = on;
+    try {
+      globalThis.localStorage?.setItem(BACKGROUND_EMBEDDING_KEY, on ? 'on' : 'off');
+    } catch {
+      // Not remembered (storage unavailable): still applies to this session.
+    }
+    this.pushViewport();
   }
 
   pushViewport(): void {

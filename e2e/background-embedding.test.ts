@@ -1,0 +1,117 @@
+// Background embedding in the browser host: opening the sample slide embeds the tissue in view once the
+// view settles, with the Slide tab shown (the analysis panel never mounted); the status-bar indicator shows
+// the progress. Turning the "Embed the visible tissue in the background" preference off stops reporting the
+// view (rect null) and is remembered. Isolated data dir.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+
+// Page functions run in the browser; the Node project has no DOM library.
+declare const document: any, window: any, localStorage: any;
+import { startTesseraHost, type TesseraHost } from '../main/host/start-host.js';
+import { ensureSampleSlide } from '../main/sample/sample-slide.js';
+import { launchChromium, skipWithoutChromium } from './support/chromium.js';
+import { ensureRendererBuilt } from './support/renderer-build.js';
+import { actAndWaitForDrawn, waitForDrawn } from './support/viewer-page.js';
+
+describe('background embedding of the view', { skip: skipWithoutChromium }, () => {
+  let host: TesseraHost;
+  let browser: Browser;
+  let page: Page;
+  let tmp: string;
+  /** Bodies of the page's setViewport calls, in order. */
+  const viewportCalls: { slideId: string; rect: unknown }[] = [];
+  const consoleErrors: string[] = [];
+
+  before(async () => {
+    ensureRendererBuilt();
+    const sample = await ensureSampleSlide();
+    tmp = mkdtempSync(join(tmpdir(), 'tessera-e2e-background-'));
+    process.env.TESSERA_DATA_DIR = join(tmp, 'data');
+    process.env.TESSERA_EP = 'cpu';
+    host = await startTesseraHost({ slides: [sample], recentFile: null });
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !m.location().url.includes('/api/'))
+        consoleErrors.push(`${m.text()} ${m.location().url}`);
+    });
+    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    page.on('request', (r) => {
+      if (r.method() === 'POST' && /\/api\/setViewport$/.test(new URL(r.url()).pathname)) {
+        const body = r.postDataJSON() as { slideId?: string; rect?: unknown } | unknown[] | null;
+        const arg = (Array.isArray(body) ? body[0] : body) as { slideId: string; rect: unknown };
+        viewportCalls.push({ slideId: arg?.slideId, rect: arg?.rect ?? null });
+      }
+    });
+    await page.goto(host.url);
+    await page.waitForSelector('[data-testid="slide-tab"]');
+    await waitForDrawn(page);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await host?.close();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test('embeds the visible tissue with the Slide tab shown', async () => {
+    assert.equal(await page.getAttribute('button[role="tab"]:has-text("Slide")', 'aria-selected'), 'true');
+    assert.equal(await page.locator('[data-testid="analysis-panel"]').count(), 0);
+    await page.waitForFunction(
+      () => {
+        const e = document.querySelector('[data-testid="embedding-status"]');
+        return e && Number(e.dataset.total) > 0 && e.dataset.done === e.dataset.total;
+      },
+      undefined,
+      { timeout: 90_000, polling: 200 },
+    );
+    assert.match((await page.textContent('[data-testid="embedding-status"]')) ?? '', /View embedded \d+\/\d+/);
+    assert.ok(
+      viewportCalls.some((c) => c.rect !== null),
+      'the settled view was reported',
+    );
+    assert.equal(await page.locator('[data-testid="analysis-panel"]').count(), 0, 'the panel stayed closed');
+  });
+
+  test('turning the preference off stops reporting the view, and is remembered', async () => {
+    await page.click('button[role="tab"]:has-text("Analysis")');
+    const box = page.locator('[data-testid="background-embedding"]');
+    await box.waitFor();
+    assert.equal(await box.isChecked(), true);
+    const before = viewportCalls.length;
+    await box.uncheck();
+    await page.waitForFunction(() => localStorage.getItem('tessera.backgroundEmbedding') === 'off');
+    await waitFor(() => viewportCalls.slice(before).some((c) => c.rect === null));
+
+    // Moving the view reports nothing any more.
+    await page.click('button[role="tab"]:has-text("Slide")');
+    const off = viewportCalls.length;
+    await actAndWaitForDrawn(page, () =>
+      page.evaluate(() => window.__tessera.viewer.viewport.zoomBy(2, undefined, true)),
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    assert.deepEqual(
+      viewportCalls.slice(off).filter((c) => c.rect !== null),
+      [],
+    );
+
+    await page.reload();
+    await page.waitForSelector('[data-testid="slide-tab"]');
+    await page.click('button[role="tab"]:has-text("Analysis")');
+    await page.locator('[data-testid="background-embedding"]').waitFor();
+    assert.equal(await page.locator('[data-testid="background-embedding"]').isChecked(), false);
+    assert.deepEqual(consoleErrors, []);
+  });
+});
+
+async function waitFor(ok: () => boolean, timeout = 10_000): Promise<void> {
+  const end = Date.now() + timeout;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
