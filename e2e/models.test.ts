@@ -22,7 +22,7 @@ import { ensureRendererBuilt } from './support/renderer-build.js';
 import { waitForDrawn } from './support/viewer-page.js';
 
 // Page functions run in the browser; the Node project has no DOM library.
-declare const document: any;
+declare const document: any, localStorage: any;
 
 const shots = join(appRoot, 'test-output', 'e2e');
 const vit = shared('models', 'vits16-random.onnx');
@@ -62,6 +62,9 @@ describe('models, probe files and whole-slide runs in the browser host', { skip:
       if (m.type() === 'error' && !m.location().url.includes('/api/')) consoleErrors.push(`${m.text()} ${m.location().url}`);
     });
     page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    // Background embedding of the view would embed this small sample whole before the whole-slide run
+    // starts, leaving that run nothing to do (and nothing to cancel): these tests drive embedding by hand.
+    await page.addInitScript(() => localStorage.setItem('tessera.backgroundEmbedding', 'off'));
     await page.goto(host.url);
     await page.waitForSelector('[data-testid="slide-tab"]');
     await waitForDrawn(page);
