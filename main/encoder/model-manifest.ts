@@ -1,36 +1,14 @@
 // manifest.json: everything needed to feed a model correctly and to know what its embeddings mean.
 import { ModelError } from './model-errors.js';
+import type { ModelManifestDraft } from '../contracts/analysis.js';
 
-export interface ModelManifest {
-  id: string;
-  name: string;
-  description?: string;
+/** The fields of manifest.json: the contract's manifest (what the import form edits) plus what only the
+ * runtime sets. `input`: float32 [batch, 3, size, size] (NCHW), value = (pixel · scale − mean[c]) / std[c]. */
+export interface ModelManifest extends ModelManifestDraft {
   /** The ONNX file, relative to the model folder. */
   file: string;
-  /** SHA-256 (hex) of the ONNX file. */
-  sha256: string;
-  input: {
-    /** Input tensor name; the tensor is float32 [batch, 3, size, size] (NCHW). */
-    name: string;
-    size: number;
-    channelOrder: 'RGB' | 'BGR';
-    /** value = (pixel · scale − mean[c]) / std[c], pixel in 0–255. */
-    scale: number;
-    mean: [number, number, number];
-    std: [number, number, number];
-  };
-  output: {
-    /** Output tensor name: float32 [batch, dim]. */
-    name: string;
-    dim: number;
-  };
-  /** Magnifications the model was trained for, in µm per pixel (e.g. [0.5, 1, 2]). */
-  magnifications: number[];
-  licence: string;
   /** True for models that are not learned pathology encoders (e.g. Tessera's stain-texture baseline). */
   baseline?: boolean;
-  /** Where the weights come from, how they were exported. */
-  source?: string;
 }
 
 const fail = (where: string, what: string): never => {
