@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { openSlide } from '../main/slide/open-slide.js';
-import { tesseraDataDir } from '../main/sample/sample-slide.js';
+import { tesseraDataDir } from '../main/common/data-dir.js';
 import { DeepZoomTileService } from '../main/tiles/deepzoom-tile-service.js';
 import { shared } from '../main/testing/shared-data.js';
 import { ensureBigPyramid, summary, tileRequests, viewerRequests, type RunFigures } from './tile-bench-support.js';

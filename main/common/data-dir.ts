@@ -1,7 +1,11 @@
-// Where Tessera keeps the user's own data (annotations, probes): $TESSERA_DATA_DIR, else ~/.cache/tessera.
+// The one per-user Tessera folder: annotations, probes, imported models, the embedding cache and the
+// generated sample. $TESSERA_DATA_DIR, else $XDG_DATA_HOME/tessera, else ~/.local/share/tessera. Not a
+// cache folder: it holds user work (annotations, probes) that cache cleaners must not delete.
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 export function tesseraDataDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.TESSERA_DATA_DIR || join(homedir(), '.cache', 'tessera');
+  if (env.TESSERA_DATA_DIR) return resolve(env.TESSERA_DATA_DIR);
+  if (env.XDG_DATA_HOME) return join(env.XDG_DATA_HOME, 'tessera');
+  return join(homedir(), '.local', 'share', 'tessera');
 }

@@ -1,13 +1,11 @@
 // Where models and caches live: built-in models in the repo's native-models/, the user's under TESSERA_DATA_DIR.
 import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tesseraDataDir } from '../common/data-dir.js';
 
-/** The per-user data folder: $TESSERA_DATA_DIR, else ~/.cache/tessera. */
-export function dataDir(): string {
-  return process.env.TESSERA_DATA_DIR ? resolve(process.env.TESSERA_DATA_DIR) : join(homedir(), '.cache', 'tessera');
-}
+/** The per-user data folder (see common/data-dir.ts). */
+export const dataDir = (): string => tesseraDataDir();
 
 export function userModelsDir(): string {
   return join(dataDir(), 'models');

@@ -3,7 +3,7 @@
 // (seeded), so its tumour ground truth below holds for every copy.
 import { existsSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { tesseraDataDir } from '../common/data-dir.js';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { labelImage } from './label-image.js';
@@ -38,12 +38,6 @@ export const SAMPLE_TISSUE_REGIONS: readonly TumourRegion[] = TISSUE.tissue.map(
   polygon: blobPolygon(blob),
 }));
 
-/** `$TESSERA_DATA_DIR`, else `$XDG_CACHE_HOME/tessera`, else `~/.cache/tessera`. */
-export function tesseraDataDir(): string {
-  if (process.env.TESSERA_DATA_DIR) return process.env.TESSERA_DATA_DIR;
-  if (process.env.XDG_CACHE_HOME) return join(process.env.XDG_CACHE_HOME, 'tessera');
-  return join(homedir(), '.cache', 'tessera');
-}
 
 export function sampleSlidePath(): string {
   return join(tesseraDataDir(), 'samples', `tessera-sample-he-v${SAMPLE_SLIDE.version}.tiff`);

@@ -49,7 +49,7 @@ import type { SlideService } from './slide-service.js';
 
 export interface AnalysisServiceOptions {
   slides: SlideService;
-  /** Annotations and probes live here; default $TESSERA_DATA_DIR or ~/.cache/tessera (read at first use). */
+  /** Annotations and probes live here; default: common/data-dir.ts (read at first use). */
   dataDir?: string;
   /** The embedding runtime; default a fresh EmbeddingService (user's models and cache), made at first use. */
   embeddings?: EmbeddingService;
