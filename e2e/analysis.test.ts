@@ -18,7 +18,7 @@ import { appRoot } from '../main/services/app-paths.js';
 import { SAMPLE_TUMOUR_REGIONS, ensureSampleSlide } from '../main/sample/sample-slide.js';
 import { launchChromium, skipWithoutChromium } from './support/chromium.js';
 import { ensureRendererBuilt } from './support/renderer-build.js';
-import { actAndWaitForDrawn, waitForDrawn } from './support/viewer-page.js';
+import { actAndWaitForDrawn, waitForDrawn, collectPageErrors } from './support/viewer-page.js';
 
 const shots = join(appRoot, 'test-output', 'e2e');
 
@@ -43,7 +43,7 @@ describe('analysis loop in the browser host', { skip: skipWithoutChromium }, () 
   let page: Page;
   let tmp: string;
   let out: string;
-  const consoleErrors: string[] = [];
+  let consoleErrors: string[] = [];
 
   before(async () => {
     ensureRendererBuilt();
@@ -58,11 +58,7 @@ describe('analysis loop in the browser host', { skip: skipWithoutChromium }, () 
     host = await startTesseraHost({ slides: [sample], recentFile: null });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !m.location().url.includes('/api/'))
-        consoleErrors.push(`${m.text()} ${m.location().url}`);
-    });
-    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    consoleErrors = collectPageErrors(page);
     await page.goto(host.url);
     await page.waitForSelector('[data-testid="slide-tab"]');
     await waitForDrawn(page);

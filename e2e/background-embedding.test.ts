@@ -15,7 +15,7 @@ import { startTesseraHost, type TesseraHost } from '../main/host/start-host.js';
 import { ensureSampleSlide } from '../main/sample/sample-slide.js';
 import { launchChromium, skipWithoutChromium } from './support/chromium.js';
 import { ensureRendererBuilt } from './support/renderer-build.js';
-import { actAndWaitForDrawn, waitForDrawn } from './support/viewer-page.js';
+import { actAndWaitForDrawn, waitForDrawn, collectPageErrors } from './support/viewer-page.js';
 
 describe('background embedding of the view', { skip: skipWithoutChromium }, () => {
   let host: TesseraHost;
@@ -24,7 +24,7 @@ describe('background embedding of the view', { skip: skipWithoutChromium }, () =
   let tmp: string;
   /** Bodies of the page's setViewport calls, in order. */
   const viewportCalls: { slideId: string; rect: unknown }[] = [];
-  const consoleErrors: string[] = [];
+  let consoleErrors: string[] = [];
 
   before(async () => {
     ensureRendererBuilt();
@@ -35,11 +35,7 @@ describe('background embedding of the view', { skip: skipWithoutChromium }, () =
     host = await startTesseraHost({ slides: [sample], recentFile: null });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !m.location().url.includes('/api/'))
-        consoleErrors.push(`${m.text()} ${m.location().url}`);
-    });
-    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    consoleErrors = collectPageErrors(page);
     page.on('request', (r) => {
       if (r.method() === 'POST' && /\/api\/setViewport$/.test(new URL(r.url()).pathname)) {
         const body = r.postDataJSON() as { slideId?: string; rect?: unknown } | unknown[] | null;

@@ -19,7 +19,7 @@ import { shared, skipWithoutShared } from '../main/testing/shared-data.js';
 import { defaultEncoderId } from '../main/encoder/default-encoder-model.js';
 import { launchChromium, skipWithoutChromium } from './support/chromium.js';
 import { ensureRendererBuilt } from './support/renderer-build.js';
-import { waitForDrawn } from './support/viewer-page.js';
+import { waitForDrawn, collectPageErrors } from './support/viewer-page.js';
 
 // Page functions run in the browser; the Node project has no DOM library.
 declare const document: any, localStorage: any;
@@ -37,7 +37,7 @@ describe('models, probe files and whole-slide runs in the browser host', { skip:
   let page: Page;
   let tmp: string;
   let probeFile: string;
-  const consoleErrors: string[] = [];
+  let consoleErrors: string[] = [];
 
   before(async () => {
     ensureRendererBuilt();
@@ -58,10 +58,7 @@ describe('models, probe files and whole-slide runs in the browser host', { skip:
 
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !m.location().url.includes('/api/')) consoleErrors.push(`${m.text()} ${m.location().url}`);
-    });
-    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    consoleErrors = collectPageErrors(page);
     // Background embedding of the view would embed this small sample whole before the whole-slide run
     // starts, leaving that run nothing to do (and nothing to cancel): these tests drive embedding by hand.
     await page.addInitScript(() => localStorage.setItem('tessera.backgroundEmbedding', 'off'));

@@ -15,7 +15,7 @@ import { appRoot } from '../main/services/app-paths.js';
 import { hasShared, shared } from '../main/testing/shared-data.js';
 import { launchChromium, skipWithoutChromium } from './support/chromium.js';
 import { ensureRendererBuilt } from './support/renderer-build.js';
-import { actAndWaitForDrawn, openByPath, viewState, waitForDrawn, watchTiles, type TileTraffic } from './support/viewer-page.js';
+import { actAndWaitForDrawn, openByPath, viewState, waitForDrawn, watchTiles, type TileTraffic, collectPageErrors } from './support/viewer-page.js';
 
 const shots = join(appRoot, 'test-output', 'e2e');
 const CMU = shared('data', 'slides', 'CMU-1-Small-Region.svs');
@@ -28,7 +28,7 @@ describe('viewer in the browser host', { skip: skipWithoutChromium }, () => {
   let page: Page;
   let tiles: TileTraffic;
   let tmp: string;
-  const consoleErrors: string[] = [];
+  let consoleErrors: string[] = [];
 
   before(async () => {
     ensureRendererBuilt();
@@ -37,11 +37,7 @@ describe('viewer in the browser host', { skip: skipWithoutChromium }, () => {
     host = await startTesseraHost({ openSample: false, recentFile: null });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    page.on('console', (m) => {
-      // API errors the UI reports (the corrupt file, the sample probe) are expected; nothing else is.
-      if (m.type() === 'error' && !m.location().url.includes('/api/')) consoleErrors.push(`${m.text()} ${m.location().url}`);
-    });
-    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    consoleErrors = collectPageErrors(page);
     tiles = watchTiles(page);
     await page.goto(host.url);
     await page.waitForSelector('[data-testid="empty-state"]');

@@ -99,3 +99,16 @@ export function viewState(page: Page): Promise<{ imageZoom: number; slideId: str
     };
   });
 }
+
+/**
+ * Collects the page's uncaught errors and console errors (API error responses excepted: the UI shows
+ * those on purpose). Tests end by asserting the list is empty.
+ */
+export function collectPageErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.location().url.includes('/api/')) errors.push(`${m.text()} ${m.location().url}`);
+  });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  return errors;
+}
