@@ -159,6 +159,48 @@ export interface ModelManifestDraft {
   magnifications: number[];
   licence: string;
   source?: string;
+  /** Set when the model was converted from a timm checkpoint (safetensors / PyTorch) by Tessera. */
+  checkpoint?: CheckpointProvenance;
+}
+
+/** What a checkpoint import decided and assumed, kept in the manifest and shown before import. */
+export interface CheckpointProvenance {
+  format: 'safetensors' | 'pytorch';
+  /** One line: "ViT 24×1024, 16 heads, patch 16 at 224 px, MLP gelu, LayerScale, class token; …". */
+  architecture: string;
+  /** The known model it was matched to (`uni`, `virchow2`, …), or null for a generic timm ViT. */
+  preset: string | null;
+  /** Other known models with the same shape, when the match is not unique. */
+  candidates: string[];
+  parameters: number;
+  /** Stored precision of the weights in the ONNX file (computation is float32). */
+  weights: 'float32' | 'float16';
+  embeddingRule: 'token' | 'mean' | 'token+mean';
+  gated: boolean | null;
+  nonCommercial: boolean | null;
+  hub: string | null;
+  /** Values Tessera had to assume (said to the user). */
+  assumptions: string[];
+}
+
+/** What `inspectCheckpoint` shows before a checkpoint import (the UI's preview). */
+export interface CheckpointPreview {
+  /** The weights file that will be read. */
+  weightsFile: string;
+  configFile: string | null;
+  /** Bytes of weights as stored in the checkpoint. */
+  sizeBytes: number;
+  manifest: ModelManifestDraft & { checkpoint: CheckpointProvenance };
+  /** Known presets the user may pick instead (id and name). */
+  presets: { id: string; name: string; licence: string }[];
+}
+
+/** Progress of a running model import (checkpoint conversion), sent as events. */
+export interface ModelImportProgress {
+  phase: 'reading' | 'converting' | 'verifying' | 'done' | 'failed';
+  done: number;
+  total: number;
+  message?: string;
 }
 
 /** An encoder Tessera can use, as the Models list shows it. */

@@ -1,6 +1,7 @@
 // The inference thread: loads and checks a model, then turns RGB patch batches into embeddings.
 // onnxruntime-node's run() blocks its thread, so it lives here, off the main event loop.
 import { parentPort } from 'node:worker_threads';
+import { dirname, join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { sha256File } from './file-checksum.js';
 import { ModelError } from './model-errors.js';
@@ -49,6 +50,15 @@ async function load(req: LoadRequest): Promise<void> {
   });
   if (actual !== m.sha256) {
     throw new ModelError('checksum-mismatch', `model ${m.id}: ${req.onnxPath} has SHA-256 ${actual}, the manifest says ${m.sha256} (file damaged or replaced)`);
+  }
+  if (m.externalData) {
+    const dataPath = join(dirname(req.onnxPath), m.externalData.file);
+    const data = await sha256File(dataPath).catch((err: Error) => {
+      throw new ModelError('not-found', `model ${m.id}: cannot read its weights ${dataPath}: ${err.message}`);
+    });
+    if (data !== m.externalData.sha256) {
+      throw new ModelError('checksum-mismatch', `model ${m.id}: ${dataPath} has SHA-256 ${data}, the manifest says ${m.externalData.sha256} (file damaged or replaced)`);
+    }
   }
   const notices: string[] = [];
   for (const provider of req.providers) {

@@ -9,6 +9,7 @@ import { checkGraphAgainstManifest, checkOutputDims } from './model-graph-check.
 import { validateManifest, type ModelManifest } from './model-manifest.js';
 import { userModelsDir } from './model-folders.js';
 import { writeFileAtomic } from '../common/atomic-write.js';
+import { seededRandom } from '../common/seeded-random.js';
 import type { ModelEntry } from './model-registry.js';
 
 /** Fields of a manifest a user may supply; nested input/output are merged field by field. */
@@ -77,7 +78,20 @@ export async function proposeManifest(file: string, overrides: ManifestOverrides
   }
 }
 
-/** Checks a model file against a manifest by loading it and running one patch. */
+/** Two different patches of the model's input (a smooth ramp and seeded noise), already normalised. */
+function testPatches(size: number): Float32Array {
+  const per = 3 * size * size;
+  const x = new Float32Array(2 * per);
+  const random = seededRandom(7);
+  for (let i = 0; i < per; i++) {
+    x[i] = ((i % size) / size) * 2 - 1;
+    x[per + i] = random() * 2 - 1;
+  }
+  return x;
+}
+
+/** Checks a model file against a manifest by loading it and running two different patches: the outputs must
+ * have the manifest's width, be finite, and differ between the patches (a constant encoder is broken). */
 export async function verifyModelFile(file: string, manifest: ModelManifest): Promise<void> {
   const actual = await sha256File(file);
   if (actual !== manifest.sha256) {
@@ -89,11 +103,18 @@ export async function verifyModelFile(file: string, manifest: ModelManifest): Pr
     const s = manifest.input.size;
     let out;
     try {
-      out = await session.run({ [manifest.input.name]: new ort.Tensor('float32', new Float32Array(3 * s * s), [1, 3, s, s]) });
+      out = await session.run({ [manifest.input.name]: new ort.Tensor('float32', testPatches(s), [2, 3, s, s]) }, [manifest.output.name]);
     } catch (err) {
       throw new ModelError('graph-mismatch', `model ${manifest.id}: a test inference failed: ${String((err as Error).message).split('\n')[0]}`);
     }
-    checkOutputDims(out[manifest.output.name].dims, 1, manifest);
+    const y = out[manifest.output.name];
+    checkOutputDims(y.dims, 2, manifest);
+    const v = y.data as Float32Array;
+    const d = manifest.output.dim;
+    if (!v.every(Number.isFinite)) throw new ModelError('inference-failed', `model ${manifest.id}: its test embeddings hold NaN or infinite values; the model is broken`);
+    let same = true;
+    for (let i = 0; i < d && same; i++) same = v[i] === v[d + i];
+    if (same) throw new ModelError('inference-failed', `model ${manifest.id}: two different test patches gave the same embedding; the model ignores its input`);
   } finally {
     await session.release().catch(() => {});
   }

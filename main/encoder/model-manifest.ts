@@ -9,6 +9,8 @@ export interface ModelManifest extends ModelManifestDraft {
   file: string;
   /** True for models that are not learned pathology encoders (e.g. Tessera's stain-texture baseline). */
   baseline?: boolean;
+  /** ONNX external data beside `file` (models over 2 GB), checked like the graph. */
+  externalData?: { file: string; sha256: string };
 }
 
 const fail = (where: string, what: string): never => {
@@ -44,5 +46,15 @@ export function validateManifest(value: unknown, where: string): ModelManifest {
     fail(where, '`magnifications` must be a non-empty list of µm/px values');
   if (!isStr(m.licence)) fail(where, '`licence` is missing');
   if (m.baseline !== undefined && typeof m.baseline !== 'boolean') fail(where, '`baseline` must be true or false');
+  if (m.externalData !== undefined) {
+    const e = m.externalData;
+    if (typeof e !== 'object' || e === null || !isStr(e.file) || e.file.includes('/') || e.file.includes('..')) fail(where, '`externalData.file` must be a file name in the model folder');
+    if (!isStr(e.sha256) || !/^[0-9a-f]{64}$/.test(e.sha256)) fail(where, '`externalData.sha256` must be 64 lowercase hex digits');
+  }
+  if (m.checkpoint !== undefined && (typeof m.checkpoint !== 'object' || m.checkpoint === null || !isStr(m.checkpoint.architecture))) {
+    fail(where, '`checkpoint` must describe the converted checkpoint');
+  }
+  if (i.size > 4096) fail(where, '`input.size` must be at most 4096');
+  if (m.magnifications.some((v: number) => v < 0.05 || v > 100)) fail(where, '`magnifications` must be between 0.05 and 100 µm/px');
   return m as ModelManifest;
 }

@@ -3,7 +3,7 @@
 // `execArgv: ['--import', 'tsx']` applies.
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 
-export function startEncoderWorker(name: 'encoder-worker' | 'patch-prep-worker', options: WorkerOptions = {}): Worker {
+export function startEncoderWorker(name: 'encoder-worker' | 'patch-prep-worker' | 'checkpoint/checkpoint-import-worker', options: WorkerOptions = {}): Worker {
   if (!import.meta.url.endsWith('.ts')) return new Worker(new URL(`./${name}.js`, import.meta.url), options);
   const entry = new URL(`./${name}.ts`, import.meta.url).href;
   const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;

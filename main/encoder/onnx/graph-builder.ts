@@ -17,6 +17,28 @@ export interface ValueSpec {
   type?: 'float32' | 'uint8';
 }
 
+/** A weight whose values are read only when the model file is written (streamed; see onnx-stream-writer.ts). */
+export interface LazyWeight {
+  name: string;
+  dims: number[];
+  /** Stored element type in the file; float16 weights are widened by a Cast node in the graph. */
+  storage: 'float32' | 'float16';
+  read: () => Promise<Float32Array>;
+}
+
+/** The plain model object protobufjs encodes as ModelProto (graph initialisers hold the small constants). */
+export type ModelObject = Record<string, unknown> & { graph: Record<string, unknown> };
+
+export interface ModelSpec {
+  inputs: ValueSpec[];
+  outputs: ValueSpec[];
+  opset: number;
+  producerName: string;
+  producerVersion: string;
+  docString: string;
+  metadata?: Record<string, string>;
+}
+
 interface NodeRecord {
   opType: string;
   inputs: string[];
@@ -28,6 +50,7 @@ export class GraphBuilder {
   private readonly nodes: NodeRecord[] = [];
   private readonly initializers: { name: string; tensor: TensorValue }[] = [];
   private readonly constantNames = new Map<string, string>();
+  readonly lazyWeights: LazyWeight[] = [];
   private counter = 0;
 
   constructor(readonly name: string) {}
@@ -45,6 +68,14 @@ export class GraphBuilder {
     this.initializers.push({ name, tensor });
     this.constantNames.set(key, name);
     return name;
+  }
+
+  /** A large weight read at write time. Returns the float32 value to use in nodes (a Cast output for
+   * float16 storage). */
+  weight(hint: string, dims: number[], read: () => Promise<Float32Array>, storage: LazyWeight['storage'] = 'float32'): string {
+    const name = this.fresh(hint);
+    this.lazyWeights.push({ name, dims, storage, read });
+    return storage === 'float16' ? this.op1('Cast', [name], { to: OnnxDataType.FLOAT }) : name;
   }
 
   scalar(value: number): string {
@@ -72,15 +103,17 @@ export class GraphBuilder {
     this.nodes.push({ opType: 'Identity', inputs: [value], outputs: [name], attributes: {} });
   }
 
-  toBytes(spec: {
-    inputs: ValueSpec[];
-    outputs: ValueSpec[];
-    opset: number;
-    producerName: string;
-    producerVersion: string;
-    docString: string;
-    metadata?: Record<string, string>;
-  }): Uint8Array {
+  /** The whole model as bytes (graphs without lazy weights). */
+  toBytes(spec: ModelSpec): Uint8Array {
+    if (this.lazyWeights.length) throw new Error('internal error: a graph with streamed weights is written by writeOnnxStreaming');
+    const model = this.toModelObject(spec);
+    const err = ModelProto.verify(model);
+    if (err) throw new Error(`internal error building ONNX graph: ${err}`);
+    return ModelProto.encode(ModelProto.fromObject(model)).finish();
+  }
+
+  /** The model object without the lazy weights (they are appended by the streaming writer). */
+  toModelObject(spec: ModelSpec): ModelObject {
     const valueInfo = (v: ValueSpec) => ({
       name: v.name,
       type: {
@@ -111,9 +144,7 @@ export class GraphBuilder {
         output: spec.outputs.map(valueInfo),
       },
     };
-    const err = ModelProto.verify(model);
-    if (err) throw new Error(`internal error building ONNX graph: ${err}`);
-    return ModelProto.encode(ModelProto.fromObject(model)).finish();
+    return model;
   }
 }
 

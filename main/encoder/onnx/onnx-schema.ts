@@ -73,6 +73,8 @@ const descriptor = {
             name: { type: 'string', id: 8 },
             rawData: { type: 'bytes', id: 9 },
             docString: { type: 'string', id: 12 },
+            externalData: { rule: 'repeated', type: 'StringStringEntryProto', id: 13 },
+            dataLocation: { type: 'int32', id: 14 },
           },
         },
         ValueInfoProto: {
@@ -106,8 +108,10 @@ const descriptor = {
 
 const root = protobuf.Root.fromJSON(descriptor);
 export const ModelProto = root.lookupType('onnx.ModelProto');
+export const GraphProto = root.lookupType('onnx.GraphProto');
+export const TensorProto = root.lookupType('onnx.TensorProto');
 
 /** ONNX TensorProto.DataType values we use. */
-export const OnnxDataType = { FLOAT: 1, UINT8: 2, INT64: 7 } as const;
+export const OnnxDataType = { FLOAT: 1, UINT8: 2, INT64: 7, FLOAT16: 10 } as const;
 /** AttributeProto.AttributeType values we use. */
 export const OnnxAttributeType = { FLOAT: 1, INT: 2, TENSOR: 4, FLOATS: 6, INTS: 7 } as const;
