@@ -164,7 +164,22 @@ export function decideVitSpec(tensors: readonly CheckpointTensorInfo[], config: 
   const prefixTokens = (classToken ? 1 : 0) + regTokens;
   if (has('mask_token')) used.add('mask_token'); // DINOv2's masked-image-modelling token, unused at inference
 
-  const imageSize = overrides.imageSize ?? config.inputSize ?? 224;
+  // Without a stated input size, the position embedding's square grid says what the model was trained at.
+  let inferredSize: number | undefined;
+  const posShape = shapes.get('pos_embed');
+  if (posShape && posShape.length === 3) {
+    for (const extra of [0, prefixTokens]) {
+      const side = Math.sqrt(posShape[1] - extra);
+      if (Number.isInteger(side) && side > 0) {
+        inferredSize = side * patchSize;
+        break;
+      }
+    }
+  }
+  const imageSize = overrides.imageSize ?? config.inputSize ?? inferredSize ?? 224;
+  if (overrides.imageSize === undefined && config.inputSize === undefined && inferredSize !== undefined && inferredSize !== 224) {
+    assumptions.push(`input ${inferredSize} px, from the position embedding's grid`);
+  }
   if (imageSize % patchSize !== 0) throw new CheckpointError('unsupported-format', `input size ${imageSize} px is not a multiple of the ${patchSize}-px patch`);
   const grid = imageSize / patchSize;
   let posEmbed: VitSpec['posEmbed'] = 'none';
@@ -253,7 +268,7 @@ export function decideVitSpec(tensors: readonly CheckpointTensorInfo[], config: 
       expect(`${p}attn.norm.bias`, [embedDim]);
     }
     expect(`${p}attn.proj.weight`, [embedDim, embedDim]);
-    optional(`${p}attn.proj.bias`, [embedDim]) || fail(`${p}attn.proj.bias`);
+    expect(`${p}attn.proj.bias`, [embedDim]);
     if (layerScale) {
       expect(`${p}ls1.gamma`, [embedDim]);
       expect(`${p}ls2.gamma`, [embedDim]);
@@ -329,10 +344,6 @@ export function decideVitSpec(tensors: readonly CheckpointTensorInfo[], config: 
     unused,
     assumptions,
   };
-}
-
-function fail(name: string): never {
-  throw new CheckpointError('unsupported-format', `the checkpoint has no tensor "${name}"`);
 }
 
 /** One line a person can read: "ViT 24×1024, 16 heads, patch 16, LayerScale, class token → 1024-d". */
