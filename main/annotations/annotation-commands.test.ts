@@ -28,3 +28,15 @@ test('command stack: execute, undo, redo; a new edit clears redo; documents are 
   assert.equal(canRedo(h), false);
   assert.equal(start.annotations.length, 0);
 });
+
+test('commands: an id listed twice in one remove or add is refused, so undo cannot create two annotations with one id', () => {
+  const a = { id: 'a', className: 'Tumour', geometry: { type: 'point' as const, x: 1, y: 1 } };
+  const b = { id: 'b', className: 'Normal', geometry: { type: 'point' as const, x: 2, y: 2 } };
+  const h = execute(startHistory(emptyDocument('s', defaultClasses())), { kind: 'add', annotations: [a, b] });
+  assert.throws(() => execute(h, { kind: 'remove', annotations: [a, a] }), /annotation a is listed twice/);
+  assert.throws(() => execute(h, { kind: 'remove', annotations: [a, { ...b, id: 'gone' }] }), /annotation gone does not exist/);
+  assert.throws(() => execute(startHistory(emptyDocument('s', defaultClasses())), { kind: 'add', annotations: [a, a] }), /annotation a is listed twice/);
+  assert.throws(() => execute(h, { kind: 'batch', commands: [{ kind: 'remove', annotations: [a] }, { kind: 'remove', annotations: [a] }] }), /annotation a does not exist/);
+  const removed = execute(h, { kind: 'remove', annotations: [a] });
+  assert.deepEqual(undo(removed).doc.annotations.map((x) => x.id).sort(), ['a', 'b']);
+});

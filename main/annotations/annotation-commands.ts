@@ -14,10 +14,14 @@ export function applyCommand(doc: AnnotationDocument, cmd: AnnotationCommand): A
     case 'add': {
       const ids = new Set(doc.annotations.map((a) => a.id));
       for (const a of cmd.annotations) if (ids.has(a.id)) throw new Error(`annotation ${a.id} already exists`);
+      uniqueIds(cmd.annotations);
       return { ...doc, annotations: [...doc.annotations, ...cmd.annotations] };
     }
     case 'remove': {
-      const gone = new Set(cmd.annotations.map((a) => a.id));
+      // Exactly the listed annotations, each once: its inverse (undo) adds back exactly what went.
+      const gone = uniqueIds(cmd.annotations);
+      const ids = new Set(doc.annotations.map((a) => a.id));
+      for (const id of gone) if (!ids.has(id)) throw new Error(`annotation ${id} does not exist`);
       return { ...doc, annotations: doc.annotations.filter((a) => !gone.has(a.id)) };
     }
     case 'replace': {
@@ -32,6 +36,16 @@ export function applyCommand(doc: AnnotationDocument, cmd: AnnotationCommand): A
     case 'batch':
       return cmd.commands.reduce(applyCommand, doc);
   }
+}
+
+/** The ids of `annotations`; throws when one is listed twice (one command, one annotation per id). */
+function uniqueIds(annotations: readonly Annotation[]): Set<string> {
+  const ids = new Set<string>();
+  for (const a of annotations) {
+    if (ids.has(a.id)) throw new Error(`annotation ${a.id} is listed twice in one edit`);
+    ids.add(a.id);
+  }
+  return ids;
 }
 
 export function invertCommand(cmd: AnnotationCommand): AnnotationCommand {

@@ -10,22 +10,38 @@ export class FileExistsError extends Error {
   }
 }
 
+export interface AtomicWriteOptions {
+  /** False: fail with FileExistsError when `path` exists. Default true. */
+  overwrite?: boolean;
+  /** How the temp file is opened (tests inject failing handles here); default fs/promises `open`. */
+  openFile?: typeof open;
+}
+
 /**
  * Writes `data` to a temp file beside `path`, fsyncs it, then renames it over `path` and fsyncs the
  * directory. With `overwrite: false` the final step is link(2), which fails atomically when `path` exists.
+ * When anything fails the temp file is removed and `path` is left as it was.
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, options: { overwrite?: boolean } = {}): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
   const dir = dirname(path);
   await mkdir(dir, { recursive: true });
   const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const handle = await open(temp, 'w', 0o644);
+  const handle = await (options.openFile ?? open)(temp, 'w', 0o644);
   try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
+    // Close even when the write or fsync failed; the first failure is the one reported.
+    let failure: unknown = null;
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } catch (err) {
+      failure = err;
+    }
+    try {
+      await handle.close();
+    } catch (err) {
+      failure ??= err;
+    }
+    if (failure !== null) throw failure;
     if (options.overwrite === false) {
       try {
         await link(temp, path);
@@ -38,6 +54,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
       await rename(temp, path);
     }
   } catch (err) {
+    // Every failure path (disk full mid-write, fsync, close, rename) removes the temp file.
     await unlink(temp).catch(() => {});
     throw err;
   }

@@ -5,12 +5,15 @@
 // Safety: by default it listens on 127.0.0.1 only and checks the Host header (a web page elsewhere
 // cannot reach it by DNS rebinding). Listening on any other address requires a random access token on
 // every request (query `?token=`, header `x-tessera-token`, or the cookie the first page load sets).
+//
+// Robustness: bad input costs one request or one socket, never the process. Bodies over 1 MiB get 413,
+// malformed frames close that WebSocket (with the protocol's close code), and a 500 carries no file path.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { TesseraApi, TesseraEvent } from '../contracts/tessera-api.js';
+import type { ApiErrorPayload, TesseraApi, TesseraEvent } from '../contracts/tessera-api.js';
 import type { SlideService } from '../services/slide-service.js';
 import { dispatchApiCall } from '../services/tessera-services.js';
 import { handleTileRequest, type RouteResponse } from '../services/slide-routes.js';
@@ -59,20 +62,58 @@ function text(status: number, body: string): RouteResponse {
   return { status, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }, body };
 }
 
+class BodyTooLargeError extends Error {
+  constructor() {
+    super(`Request body too large: API calls take at most ${MAX_BODY >> 20} MiB`);
+    this.name = 'BodyTooLargeError';
+  }
+}
+
+/**
+ * The request body as text; rejects with BodyTooLargeError past MAX_BODY. The rest of an oversized body is
+ * read and dropped rather than the socket destroyed, so the client gets its 413 instead of a reset.
+ */
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
+      if (size > MAX_BODY) return;
       size += c.length;
       if (size > MAX_BODY) {
-        reject(new Error('Request body too large'));
-        req.destroy();
+        chunks.length = 0;
+        reject(new BodyTooLargeError());
       } else chunks.push(c);
     });
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
+}
+
+/**
+ * An internal error's message as a client may see it: no file paths, no temp names. Node's system errors
+ * (`ENOSPC: no space left on device, write '/…/.x.tmp'`) keep their description and code.
+ */
+function publicErrorMessage(message: string): string {
+  const system = /^(E[A-Z0-9]+): ([^,]+)/.exec(message);
+  if (system) return `Internal error: ${system[2]} (${system[1]})`;
+  const scrubbed = message
+    .replace(/(['"`])[^'"`]*[\\/][^'"`]*\1/g, '[path]')
+    .replace(/(^|[\s=([])(?:~?\/|[A-Za-z]:\\|\\\\)[^\s'"`,;()]*/g, '$1[path]')
+    .replace(/[^\s'"`,;()]*\.tmp\b/g, '[temp file]');
+  return scrubbed.trim() === '' ? 'Internal error' : scrubbed;
+}
+
+/** Logs a problem in full on the host's side (stderr), where the client never sees it. */
+function logProblem(where: string, message: string): void {
+  process.emitWarning(`browser host: ${where}: ${message}`);
+}
+
+/** The error payload to send: a 5xx is logged in full here and goes out with its paths scrubbed. */
+function safeError(status: number, error: ApiErrorPayload, where: string): ApiErrorPayload {
+  if (status < 500) return error;
+  logProblem(where, error.message);
+  return { code: error.code, message: publicErrorMessage(error.message) };
 }
 
 function sameToken(a: string, b: string): boolean {
@@ -135,15 +176,22 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
       if (method !== 'POST') return text(405, 'Use POST for API calls');
       if (!originAllowed(req)) return text(403, 'Cross-origin API calls are refused');
       if (!(req.headers['content-type'] ?? '').startsWith('application/json')) return text(415, 'API calls take application/json');
+      let apiMethod: string;
+      try {
+        apiMethod = decodeURIComponent(path.slice('/api/'.length));
+      } catch {
+        return json(400, { error: { code: 'invalid-argument', message: 'Malformed percent-encoding in the API method name' } });
+      }
       let params: unknown;
       try {
         const body = await readBody(req);
         params = body.trim() === '' ? undefined : JSON.parse(body);
       } catch (err) {
+        if (err instanceof BodyTooLargeError) return json(413, { error: { code: 'too-large', message: err.message } });
         return json(400, { error: { code: 'invalid-argument', message: `Malformed JSON body: ${(err as Error).message}` } });
       }
-      const out = await dispatchApiCall(api, decodeURIComponent(path.slice('/api/'.length)), params);
-      return out.ok ? json(200, { result: out.result }) : json(out.status, { error: out.error });
+      const out = await dispatchApiCall(api, apiMethod, params);
+      return out.ok ? json(200, { result: out.result }) : json(out.status, { error: safeError(out.status, out.error, apiMethod) });
     }
     if (method !== 'GET' && method !== 'HEAD') return text(405, 'Method not allowed');
     const raw = (req.url ?? '/').replace(/[?#].*$/, '');
@@ -162,7 +210,11 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
         }
         send(res, r, req.method === 'HEAD');
       },
-      (err: unknown) => send(res, text(500, (err as Error)?.message ?? 'Internal error')),
+      (err: unknown) => {
+        const message = err instanceof Error ? err.message : String(err);
+        logProblem(`${req.method ?? 'GET'} ${url.pathname}`, message);
+        send(res, text(500, publicErrorMessage(message)));
+      },
     );
   });
   // Keep-alive sockets would hold `close()` open; tiles come in bursts anyway.
@@ -171,6 +223,8 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY });
   const sockets = new Set<WebSocket>();
   server.on('upgrade', (req, socket, head) => {
+    // A client that resets mid-handshake must not become an unhandled 'error' (ws adds its own later).
+    socket.on('error', () => socket.destroy());
     const url = new URL(req.url ?? '/', 'http://host.invalid');
     if (url.pathname !== '/api/events' || !hostAllowed(req) || !originAllowed(req) || !authorise(req, url).ok) {
       socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
@@ -179,6 +233,12 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
     wss.handleUpgrade(req, socket, head, (ws) => {
       sockets.add(ws);
       ws.on('close', () => sockets.delete(ws));
+      // A malformed frame (too big, unmasked, bad UTF-8, reserved opcode): ws has already started closing
+      // with the matching close code and emits this once per socket. Log it; the other sockets carry on.
+      ws.on('error', (err) => {
+        logProblem('closed a WebSocket after a bad frame', err.message);
+        if (ws.readyState !== ws.CLOSED && ws.readyState !== ws.CLOSING) ws.close(1002);
+      });
       ws.on('message', (data) => {
         let msg: { id?: unknown; method?: unknown; params?: unknown };
         try {
@@ -186,11 +246,15 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
         } catch {
           return;
         }
-        if (typeof msg.method !== 'string') return;
-        void dispatchApiCall(api, msg.method, msg.params).then((out) => {
-          if (ws.readyState !== ws.OPEN) return;
-          ws.send(JSON.stringify(out.ok ? { id: msg.id, result: out.result } : { id: msg.id, error: out.error }));
-        });
+        // Anything but {method: string, …} (null, numbers, arrays) is not a call: ignore it.
+        if (msg === null || typeof msg !== 'object' || typeof msg.method !== 'string') return;
+        const method = msg.method;
+        void dispatchApiCall(api, method, msg.params)
+          .then((out) => {
+            if (ws.readyState !== ws.OPEN) return;
+            ws.send(JSON.stringify(out.ok ? { id: msg.id, result: out.result } : { id: msg.id, error: safeError(out.status, out.error, method) }));
+          })
+          .catch((err: unknown) => logProblem(`WebSocket reply to ${method}`, err instanceof Error ? err.message : String(err)));
       });
     });
   });

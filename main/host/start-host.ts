@@ -63,10 +63,14 @@ export async function startTesseraHost(options: StartHostOptions = {}): Promise<
     slideService,
     analysis,
     failures,
+    /** Rejects when some annotations could not be saved (after closing everything else). */
     async close() {
       await host.close();
-      await analysis.close();
-      await slideService.closeAll();
+      try {
+        await analysis.close();
+      } finally {
+        await slideService.closeAll();
+      }
     },
   };
 }

@@ -1,5 +1,6 @@
 // Annotation editing for the app: one AnnotationStore (undo/redo, spatial index, atomic autosave) per open
-// slide, each edit checked off the wire and answered with a delta (what changed) for the renderer.
+// slide, each edit checked off the wire and answered with a delta (what changed) for the renderer. A failing
+// autosave is announced through `notify` (the services send it as an error event: a persistent notice).
 import { withClasses } from '../annotations/annotation-classes.js';
 import type { AnnotationCommand } from '../annotations/annotation-commands.js';
 import { AnnotationImportError } from '../annotations/annotation-import-error.js';
@@ -10,7 +11,7 @@ import {
   type AnnotationGeometry,
   type Rgb,
 } from '../annotations/annotation-model.js';
-import type { AnnotationStore } from '../annotations/annotation-store.js';
+import type { AnnotationSaveState, AnnotationStore } from '../annotations/annotation-store.js';
 import { exportGeoJson } from '../annotations/geojson-export.js';
 import { mergeImportedCommand } from '../annotations/merge-imported.js';
 import { readAnnotationFile } from '../annotations/read-annotation-file.js';
@@ -19,14 +20,41 @@ import { FileExistsError, writeFileAtomic } from '../common/atomic-write.js';
 import type { AnnotationDelta, AnnotationSnapshot } from '../contracts/analysis.js';
 import { ApiError } from './api-error.js';
 
+export interface SlideAnnotationsOptions {
+  /** The slide's name, for messages. */
+  name?: string;
+  /** Tells the user something went wrong (autosave failing); default: nothing. */
+  notify?: (message: string) => void;
+}
+
 /** One slide's annotations as the service holds them: the store plus a revision counter for deltas. */
 export class SlideAnnotations {
   private revision = 0;
+  /** The failure reason last announced, so retries failing the same way are announced once. */
+  private announced: string | null = null;
 
   constructor(
     readonly slideId: string,
     readonly store: AnnotationStore,
-  ) {}
+    private readonly options: SlideAnnotationsOptions = {},
+  ) {
+    store.onSaveState((state) => this.saveStateChanged(state));
+  }
+
+  /** Where autosave stands (failed, with the reason, until a save succeeds). */
+  get saveState(): AnnotationSaveState {
+    return this.store.saveState;
+  }
+
+  private saveStateChanged(state: AnnotationSaveState): void {
+    if (state.status === 'saved') this.announced = null;
+    if (state.status !== 'failed' || state.error === this.announced) return;
+    this.announced = state.error ?? null;
+    this.options.notify?.(
+      `The annotations of ${this.options.name ?? 'this slide'} could not be saved: ${state.error}. ` +
+        'Your edits are kept and Tessera keeps trying; do not close the slide until this is fixed.',
+    );
+  }
 
   snapshot(): AnnotationSnapshot {
     const doc = this.store.doc;
@@ -64,7 +92,8 @@ export class SlideAnnotations {
   remove(ids: unknown): AnnotationDelta {
     if (!Array.isArray(ids) || ids.length === 0)
       throw new ApiError('invalid-argument', 'Parameter "ids" must be a non-empty list of annotation ids');
-    const annotations = ids.map((id) => this.find(id));
+    // An id listed twice (a double click, a retried request) is deleted once.
+    const annotations = [...new Set<unknown>(ids)].map((id) => this.find(id));
     return this.run({ kind: 'remove', annotations });
   }
 

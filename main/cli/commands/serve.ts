@@ -41,7 +41,12 @@ export function registerServe(program: Command): void {
         const stop = (): void => {
           process.off('SIGINT', stop);
           process.off('SIGTERM', stop);
-          void host.close().then(resolve);
+          void host.close().then(resolve, (err: unknown) => {
+            // Unsaved annotations (a full disk): say so, and exit non-zero.
+            process.stderr.write(`tessera: ${(err as Error).message}\n`);
+            process.exitCode = 1;
+            resolve();
+          });
         };
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);
