@@ -1,12 +1,46 @@
 // Reads an annotation file a user names (QuPath GeoJSON or ASAP XML), by extension, then content.
-import { readFile } from 'node:fs/promises';
+// Only regular files up to `maxAnnotationFileBytes` are read: a named pipe would block Node's I/O thread
+// pool, a device such as /dev/zero never ends.
+import type { Stats } from 'node:fs';
+import { constants } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
 import { importAsapXml } from './asap-import.js';
-import type { ImportedAnnotations } from './annotation-import-error.js';
+import { AnnotationImportError, type ImportedAnnotations } from './annotation-import-error.js';
 import { importGeoJson } from './geojson-import.js';
 
+/** The largest annotation file read (512 MiB). */
+export const maxAnnotationFileBytes = 512 * 1024 * 1024;
+
+function kind(s: Stats): string {
+  if (s.isDirectory()) return 'a folder';
+  if (s.isFIFO()) return 'a named pipe (FIFO)';
+  if (s.isCharacterDevice()) return 'a character device';
+  if (s.isBlockDevice()) return 'a block device';
+  if (s.isSocket()) return 'a socket';
+  return 'a special file';
+}
+
+/** Checks that `s` is a regular file of a readable size, or throws an AnnotationImportError naming `path`. */
+function checkFile(path: string, s: Stats, format: 'geojson' | 'asap-xml'): void {
+  if (!s.isFile()) throw new AnnotationImportError(format, 'file', `${path} is not a regular file: it is ${kind(s)}`);
+  if (s.size > maxAnnotationFileBytes) {
+    throw new AnnotationImportError(format, 'file', `${path} is ${s.size} bytes, larger than the ${maxAnnotationFileBytes / 1024 / 1024} MiB an annotation file may be`);
+  }
+}
+
 export async function readAnnotationFile(path: string): Promise<ImportedAnnotations> {
-  const text = await readFile(path, 'utf8');
-  const xml = /\.xml$/i.test(path) || text.trimStart().startsWith('<');
+  const byName = /\.xml$/i.test(path) ? 'asap-xml' : 'geojson';
+  // stat before opening (open(2) blocks on a FIFO); then open without blocking and check again.
+  checkFile(path, await stat(path), byName);
+  const handle = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  let text: string;
+  try {
+    checkFile(path, await handle.stat(), byName);
+    text = await handle.readFile('utf8');
+  } finally {
+    await handle.close();
+  }
+  const xml = byName === 'asap-xml' || text.trimStart().startsWith('<');
   try {
     return xml ? importAsapXml(text) : importGeoJson(text);
   } catch (err) {

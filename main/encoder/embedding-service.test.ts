@@ -7,6 +7,7 @@ import { PatchReader } from './patch-reader.js';
 import { tempDir } from './testing/temp-dir.js';
 import { shared, skipWithoutShared } from '../testing/shared-data.js';
 import { ModelError } from './model-errors.js';
+import { SlideError } from '../slide/slide-errors.js';
 
 const cmu = shared('data', 'slides', 'CMU-1-Small-Region.svs');
 const tcga = shared('data', 'slides', 'TCGA-CR-7395-01A-01-TS1.svs');
@@ -124,6 +125,32 @@ test('several regions (glass included) embed each patch once; cached() returns w
     assert.equal(cached.coords.length, set.coords.length);
     assert.deepEqual(new Set(Array.from({ length: cached.coords.length / 2 }, (_, i) => `${cached.coords[2 * i]},${cached.coords[2 * i + 1]}`)), keys);
     assert.equal(cached.features.length, set.features.length);
+  } finally {
+    await svc.close();
+  }
+});
+
+test('a magnification far finer than the slide is refused quickly and clearly, without ballooning memory', { skip: skipWithoutShared, timeout: 60_000 }, async () => {
+  const svc = service('svc-tiny-mpp');
+  try {
+    await svc.useModel();
+    const rss0 = process.memoryUsage().rss;
+    let peak = rss0;
+    const watch = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5);
+    const t0 = Date.now();
+    try {
+      for (const mpps of [[0.001], [1e-6], [0.5, 0.001]]) {
+        await assert.rejects(svc.embed(cmu, { mpps }), (e: unknown) => e instanceof SlideError && e.code === 'invalid-argument' && /0\.001|0\.000001/.test(e.message) && /finer than/.test(e.message));
+      }
+      await assert.rejects(svc.cached(cmu, { mpps: [0.001] }), /finer than/);
+    } finally {
+      clearInterval(watch);
+    }
+    assert.ok(Date.now() - t0 < 20_000, `took ${Date.now() - t0} ms`);
+    assert.ok(peak - rss0 < 300 << 20, `RSS grew by ${Math.round((peak - rss0) / 2 ** 20)} MiB`);
+    // The slide and service stay usable.
+    const [set] = await svc.embed(cmu, { mpps: [2], region: { x: 0, y: 0, width: 900, height: 900 } });
+    assert.equal(set.grid.mpp, 2);
   } finally {
     await svc.close();
   }

@@ -10,7 +10,7 @@ import { EmbeddingStore } from './embedding-store.js';
 import { embeddingCacheDir, userModelsDir } from './model-folders.js';
 import type { ModelManifest } from './model-manifest.js';
 import { findModel, listModels, type ModelEntry, type ModelFolders, type ModelListing } from './model-registry.js';
-import { cellsInRect, patchGrid, patchOrigin, slideScale, type Rect, type SlideScale } from './patch-grid.js';
+import { cellsInRect, checkGrid, patchGrid, patchOrigin, slideScale, type Rect, type SlideScale } from './patch-grid.js';
 import { PatchPipeline } from './patch-pipeline.js';
 import { PatchReader } from './patch-reader.js';
 import { detectTissue, type TissueMask } from './tissue-mask.js';
@@ -144,8 +144,12 @@ export class EmbeddingService extends EventEmitter {
     return ctx;
   }
 
+  /** The patch grid of `mpp` over the slide, checked before anything is allocated for it (`checkGrid`). */
   grid(ctx: SlideContext, mpp: number): PatchGrid {
-    return patchGrid(mpp, ctx.scale, this.entry?.manifest.input.size ?? 224);
+    const grid = patchGrid(mpp, ctx.scale, this.entry?.manifest.input.size ?? 224);
+    const l0 = ctx.reader.levels[0];
+    checkGrid(grid, ctx.scale, l0.width, l0.height);
+    return grid;
   }
 
   /** Where the preparation worker can open `ctx` (undefined: read patches on this thread). */
@@ -211,6 +215,7 @@ export class EmbeddingService extends EventEmitter {
     const { session, entry } = await this.encoder();
     const ctx = await this.slide(input);
     const mpps = options.mpps ?? entry.manifest.magnifications;
+    for (const mpp of mpps) this.grid(ctx, mpp); // every magnification checked before any is embedded
     const sets: EmbeddingSet[] = [];
     for (const mpp of mpps) {
       options.signal?.throwIfAborted();

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFile, writeFile, appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { EmbeddingStore, storeDir } from './embedding-store.js';
 import { EmbeddingService } from './embedding-service.js';
@@ -89,4 +90,113 @@ test('SIGKILL mid-run loses at most the batch in flight; reopening recomputes no
   } finally {
     await service.close();
   }
+});
+
+// ---- A hostile or damaged index / chunk is a cache miss that is rebuilt, never a crash or wrong data ----
+
+async function seeded(root: string, k = key): Promise<{ dir: string; index: { chunks: Record<string, unknown>[] } & Record<string, unknown> }> {
+  const s = await EmbeddingStore.open(root, k);
+  await s.append(Int32Array.from([0, 0, 224, 0]), Float32Array.from([1, 2, 3, 4, 5, 6]));
+  await s.close();
+  const dir = storeDir(root, k);
+  return { dir, index: JSON.parse(await readFile(join(dir, 'index.json'), 'utf8')) };
+}
+
+/** Opens the store, expects a miss with one warning, then checks that re-embedding repopulates it. */
+async function expectRebuilt(root: string, what: string): Promise<void> {
+  const warnings: string[] = [];
+  const s = await EmbeddingStore.open(root, key, { onWarning: (w) => warnings.push(w) });
+  assert.equal(s.size, 0, `${what}: the store must be a miss`);
+  assert.equal(warnings.length, 1, `${what}: one warning, got ${JSON.stringify(warnings)}`);
+  assert.match(warnings[0], /embedding cache/i);
+  await s.append(Int32Array.from([448, 0]), Float32Array.from([7, 8, 9]));
+  await s.close();
+  const again: string[] = [];
+  const r = await EmbeddingStore.open(root, key, { onWarning: (w) => again.push(w) });
+  assert.equal(r.size, 1, `${what}: repopulated`);
+  assert.deepEqual(Array.from(r.get(448, 0)!), [7, 8, 9]);
+  assert.deepEqual(again, [], `${what}: the rebuilt store is valid`);
+  await r.close();
+}
+
+test('a chunk file name escaping the cache folder is refused; nothing is written outside it', async () => {
+  for (const file of ['../../victim.bin', '../victim.bin', 'sub/chunk-00000.bin', '/tmp/victim.bin', '..', 'chunk-00000.bin\\..\\x']) {
+    const root = tempDir('store-traversal');
+    const { dir, index } = await seeded(root);
+    const victim = join(root, 'victim.bin');
+    await writeFile(victim, 'precious');
+    const victimAbove = join(dir, '..', 'victim.bin');
+    index.chunks = [{ ...index.chunks[0], file: file === '/tmp/victim.bin' ? victim : file }];
+    await writeFile(join(dir, 'index.json'), JSON.stringify(index));
+    await expectRebuilt(root, `file ${file}`);
+    assert.equal(await readFile(victim, 'utf8'), 'precious', `${file}: victim untouched`);
+    await assert.rejects(readFile(victimAbove), `${file}: nothing created above the store folder`);
+  }
+});
+
+test('hostile counts, types and chunk lists are a miss with one warning, never a raw JS error', async () => {
+  const cases: [string, (index: { chunks: unknown } & Record<string, unknown>) => void][] = [
+    ['count 1e9', (i) => ((i.chunks as Record<string, unknown>[])[0].count = 1e9)],
+    ['count -5', (i) => ((i.chunks as Record<string, unknown>[])[0].count = -5)],
+    ['count 1.5', (i) => ((i.chunks as Record<string, unknown>[])[0].count = 1.5)],
+    ['count "abc"', (i) => ((i.chunks as Record<string, unknown>[])[0].count = 'abc')],
+    ['count "2"', (i) => ((i.chunks as Record<string, unknown>[])[0].count = '2')],
+    ['count 3 (more than the file holds)', (i) => ((i.chunks as Record<string, unknown>[])[0].count = 3)],
+    ['file 42', (i) => ((i.chunks as Record<string, unknown>[])[0].file = 42)],
+    ['chunk null', (i) => ((i.chunks as unknown[])[0] = null)],
+    ['chunks null', (i) => (i.chunks = null)],
+    ['chunks an object', (i) => (i.chunks = { 0: { file: 'chunk-00000.bin', count: 2 } })],
+    ['a million chunks', (i) => (i.chunks = Array.from({ length: 1_000_000 }, (_, k) => ({ file: `chunk-${String(k).padStart(5, '0')}.bin`, count: 1 })))],
+    ['index an array', (i) => Object.setPrototypeOf(i, Array.prototype)],
+  ];
+  for (const [what, mutate] of cases) {
+    const root = tempDir('store-hostile');
+    const { dir, index } = await seeded(root);
+    mutate(index);
+    const text = what === 'index an array' ? '[1,2,3]' : JSON.stringify(index);
+    await writeFile(join(dir, 'index.json'), text);
+    const t0 = Date.now();
+    await expectRebuilt(root, what);
+    assert.ok(Date.now() - t0 < 5000, `${what}: quick`);
+  }
+  // A legitimately different store (another model) is a silent miss, not a warning.
+  const root = tempDir('store-other');
+  await seeded(root);
+  const warnings: string[] = [];
+  const other = await EmbeddingStore.open(root, { ...key, modelSha256: 'c'.repeat(64) }, { onWarning: (w) => warnings.push(w) });
+  assert.equal(other.size, 0);
+  assert.deepEqual(warnings, []);
+  await other.close();
+});
+
+test('a flipped byte in a chunk is a miss (checksum), not features off by 1e36', async () => {
+  const root = tempDir('store-flip');
+  const { dir } = await seeded(root);
+  const path = join(dir, 'chunk-00000.bin');
+  const bytes = await readFile(path);
+  bytes[8 + 3] ^= 0x7f; // the high byte of the first feature of the first record
+  await writeFile(path, bytes);
+  await expectRebuilt(root, 'flipped byte');
+});
+
+test('NaN or infinite features in a chunk are a miss even when the checksum matches', async () => {
+  for (const bad of [Number.NaN, Number.POSITIVE_INFINITY]) {
+    const root = tempDir('store-nan');
+    const { dir, index } = await seeded(root);
+    const path = join(dir, 'chunk-00000.bin');
+    const bytes = await readFile(path);
+    bytes.writeFloatLE(bad, 8 + 4); // the second feature of the first record
+    await writeFile(path, bytes);
+    index.chunks[0].crc32 = crc32(bytes.subarray(0, 2 * 20));
+    index.chunks[0].sha256 = undefined;
+    await writeFile(join(dir, 'index.json'), JSON.stringify(index));
+    await expectRebuilt(root, `feature ${bad}`);
+  }
+});
+
+test('append refuses non-finite features rather than storing them', async () => {
+  const s = await EmbeddingStore.open(tempDir('store-append-nan'), key);
+  await assert.rejects(s.append(Int32Array.from([0, 0]), Float32Array.from([1, Number.NaN, 3])), /finite/);
+  assert.equal(s.size, 0);
+  await s.close();
 });

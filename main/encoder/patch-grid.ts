@@ -1,5 +1,6 @@
 // The fixed patch grid of one magnification, aligned to the slide origin (see PatchGrid in the contract).
 import type { PatchGrid } from '../contracts/embeddings.js';
+import { SlideError } from '../slide/slide-errors.js';
 import type { SlideReader } from '../slide/slide-reader.js';
 
 /** What Tessera assumes when a slide does not state its scale: level 0 scanned at 20× (0.5 µm/px). */
@@ -20,6 +21,38 @@ export function slideScale(reader: Pick<SlideReader, 'mpp'>): SlideScale {
 
 export function patchGrid(mpp: number, slide: SlideScale, patchSize = 224): PatchGrid {
   return { mpp, patchSize, level0Size: (patchSize * mpp) / slide.mpp };
+}
+
+/** Most patches one magnification's grid may have over a slide. */
+export const maxGridPatches = 5_000_000;
+/** Largest patch side (px), as model manifests allow. */
+export const maxPatchSize = 4096;
+/** How much finer than the slide's own level-0 resolution a grid may be (µm/px ≥ slide / 4). */
+export const maxUpsampling = 4;
+
+/**
+ * Checks a grid against the slide it covers before anything is allocated for it: a finite positive
+ * magnification no finer than the slide's resolution / 4, an integer patch size up to 4096 px, and at most
+ * `maxGridPatches` patches over the slide. Throws a SlideError ('invalid-argument') naming the value.
+ */
+export function checkGrid(grid: PatchGrid, slide: SlideScale, slideWidth: number, slideHeight: number): void {
+  const bad = (m: string) => new SlideError('invalid-argument', m);
+  const { mpp, patchSize } = grid;
+  if (typeof mpp !== 'number' || !Number.isFinite(mpp) || mpp <= 0) throw bad(`magnification ${mpp} µm/px is not a positive number`);
+  const finest = slide.mpp / maxUpsampling;
+  if (mpp < finest) {
+    throw bad(
+      `magnification ${mpp} µm/px is finer than this slide allows: its level 0 is ${slide.mpp} µm/px${slide.assumed ? ' (assumed)' : ''}, and patches may be at most ${maxUpsampling}× finer (≥ ${finest} µm/px)`,
+    );
+  }
+  if (!Number.isInteger(patchSize) || patchSize < 1 || patchSize > maxPatchSize) throw bad(`patch size ${patchSize} px is not a whole number from 1 to ${maxPatchSize}`);
+  if (!Number.isFinite(slideWidth) || !Number.isFinite(slideHeight) || slideWidth < 0 || slideHeight < 0) throw bad(`slide size ${slideWidth}×${slideHeight} is not a size`);
+  const s = grid.level0Size;
+  if (!Number.isFinite(s) || s <= 0) throw bad(`a ${patchSize} px patch at ${mpp} µm/px covers ${s} level-0 px`);
+  const patches = Math.ceil(slideWidth / s) * Math.ceil(slideHeight / s);
+  if (patches > maxGridPatches) {
+    throw bad(`magnification ${mpp} µm/px with ${patchSize} px patches gives ${patches} patches over this ${slideWidth}×${slideHeight} slide, at most ${maxGridPatches} are allowed`);
+  }
 }
 
 export interface Rect {

@@ -1,6 +1,20 @@
 // Random-access reads from a slide file. Readers never load a whole file: they read what they need.
-import { open, type FileHandle } from 'node:fs/promises';
+// Only regular files are opened: a named pipe would block the I/O thread pool on open, a device such as
+// /dev/zero never ends.
+import type { Stats } from 'node:fs';
+import { constants } from 'node:fs';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { SlideError } from './slide-errors.js';
+
+/** What a non-regular file is, for messages. */
+export function fileKind(s: Stats): string {
+  if (s.isDirectory()) return 'a folder';
+  if (s.isFIFO()) return 'a named pipe (FIFO)';
+  if (s.isCharacterDevice()) return 'a character device';
+  if (s.isBlockDevice()) return 'a block device';
+  if (s.isSocket()) return 'a socket';
+  return 'a special file';
+}
 
 export class FileSource {
   private constructor(
@@ -10,21 +24,34 @@ export class FileSource {
   ) {}
 
   static async open(path: string): Promise<FileSource> {
+    const failed = (err: unknown): SlideError => {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return new SlideError('not-found', `No such file: ${path}`);
+      if (code === 'EISDIR') return new SlideError('unsupported-format', `${path} is a folder, not a slide file`);
+      return new SlideError('io', `Cannot open ${path}: ${(err as Error).message}`);
+    };
+    const refuse = (s: Stats) =>
+      s.isDirectory()
+        ? new SlideError('unsupported-format', `${path} is a folder, not a slide file`)
+        : new SlideError('unsupported-format', `${path} is not a regular file: it is ${fileKind(s)}, and Tessera opens only slide files (or DICOM folders)`);
+    // stat before opening: open(2) itself blocks on a FIFO with no writer.
+    const before = await stat(path).catch((err: unknown) => {
+      throw failed(err);
+    });
+    if (!before.isFile()) throw refuse(before);
     let handle: FileHandle;
     try {
-      handle = await open(path, 'r');
+      // O_NONBLOCK: should the path be swapped for a FIFO after the stat, the open still returns at once.
+      handle = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') throw new SlideError('not-found', `No such file: ${path}`);
-      if (code === 'EISDIR') throw new SlideError('unsupported-format', `${path} is a folder, not a slide file`);
-      throw new SlideError('io', `Cannot open ${path}: ${(err as Error).message}`);
+      throw failed(err);
     }
-    const stat = await handle.stat();
-    if (stat.isDirectory()) {
+    const s = await handle.stat();
+    if (!s.isFile()) {
       await handle.close();
-      throw new SlideError('unsupported-format', `${path} is a folder, not a slide file`);
+      throw refuse(s);
     }
-    return new FileSource(path, stat.size, handle);
+    return new FileSource(path, s.size, handle);
   }
 
   /** Exactly `length` bytes at `offset`, or a `truncated` SlideError when the file ends first. */
