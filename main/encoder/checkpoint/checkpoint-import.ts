@@ -138,7 +138,7 @@ async function decide(path: string, options: CheckpointImportOptions, tensors: C
   if (!preset && !overrides.magnifications) assumptions.push('trained at 0.5 µm/px (20×); set magnifications if not');
   if (!preset && candidates.length > 1) assumptions.push(`its shape matches ${candidates.map((c) => c.name).join(', ')}: pick one to use its settings`);
   if (!located.configFile) assumptions.push('no config.json: the architecture was read from the tensors alone');
-  const folderName = basename(located.weightsFile === path ? dirname(path) : path);
+  const folderName = snapshotName(located.weightsFile === path ? dirname(path) : path);
   const stem = preset?.id ?? (folderName.replace(/^models--/, '').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '') || 'timm-vit');
   const sizeBytes = (await stat(located.weightsFile)).size;
   const checkpoint: CheckpointProvenance = {
@@ -180,6 +180,12 @@ async function decide(path: string, options: CheckpointImportOptions, tensors: C
   manifest.input.name = 'pixels';
   manifest.input.size = spec.imageSize;
   return { located, config, spec, preset, candidates, manifest, sizeBytes };
+}
+
+/** A readable name for a download folder; in a Hugging Face cache (`models--Org--Name/snapshots/<hash>`), `Name`. */
+function snapshotName(folder: string): string {
+  const m = folder.replace(/\/+$/, '').match(/models--[^/]+--([^/]+)\/snapshots\/[^/]+$/);
+  return m ? m[1] : basename(folder);
 }
 
 function stripArchitectureKeys(o: Record<string, unknown>): Partial<ModelManifest> {
