@@ -195,6 +195,9 @@ export interface CheckpointPreview {
   presets: { id: string; name: string; licence: string }[];
 }
 
+/** Stored precision of a converted checkpoint's weights. */
+export type CheckpointWeights = CheckpointProvenance['weights'];
+
 /** Progress of a running model import (checkpoint conversion), sent as events. */
 export interface ModelImportProgress {
   phase: 'reading' | 'converting' | 'verifying' | 'done' | 'failed';
@@ -221,6 +224,8 @@ export interface ModelSummary {
   sha256: string;
   /** The model's folder. */
   dir: string;
+  /** Set for a model converted from a timm checkpoint: its architecture line, known model, licence flags. */
+  checkpoint?: CheckpointProvenance;
 }
 
 export interface ModelList {
@@ -255,4 +260,6 @@ export type AnalysisEvent =
       done: number;
       total: number;
       message?: string;
-    };
+    }
+  /** A model import (checkpoint conversion) of the file or folder at `path` moved on. */
+  | { type: 'model-import-progress'; path: string; progress: ModelImportProgress };

@@ -3,6 +3,8 @@
 // imports only types from here. Every method takes at most one JSON params object and returns JSON.
 import type {
   AnalysisEvent,
+  CheckpointPreview,
+  CheckpointWeights,
   AnnotationDelta,
   AnnotationGeometry,
   AnnotationSnapshot,
@@ -123,16 +125,35 @@ export interface TesseraApi {
   /** Stops the slide's whole-slide run (what is embedded so far stays cached); false when none runs. */
   cancelEmbedAllTissue(params: { slideId: string }): Promise<boolean>;
 
-  // Encoder models: the built-in baseline, imported ONNX models; embeddings and probes are per model.
+  // Encoder models: the built-in baseline, imported ONNX models and converted timm checkpoints; embeddings
+  // and probes are per model.
   listModels(): Promise<ModelList>;
-  /** Reads an ONNX file on the host and proposes its manifest (input/output names and sizes, checksum, …). */
+  /**
+   * Reads a model on the host and proposes its manifest: for an ONNX file from its graph (input/output names
+   * and sizes, checksum, …); for a timm checkpoint (a Hugging Face snapshot folder, or a .safetensors / .bin /
+   * .pth / .pt file) the manifest a conversion would write, with its `checkpoint` provenance (sha256 empty).
+   */
   proposeModelManifest(params: { path: string }): Promise<ModelManifestDraft>;
   /**
-   * Checks the file against `manifest` (loads it, runs one patch) and copies it into the user models folder.
-   * A broken file or a manifest that disagrees with the graph fails with a ModelError code; the encoder in use
-   * does not change. Does not select the model.
+   * What importing a timm checkpoint would do, without writing anything: the weights and config files read, the
+   * detected architecture, the known model (`preset`, default the automatic match), licence, assumptions and
+   * the manifest, and the presets one may pick instead.
    */
-  importModel(params: { path: string; manifest: ModelManifestDraft; replace?: boolean }): Promise<ModelSummary>;
+  inspectModelCheckpoint(params: { path: string; preset?: string; weights?: CheckpointWeights }): Promise<CheckpointPreview>;
+  /**
+   * Checks the file against `manifest` (loads it, runs one patch) and copies it into the user models folder.
+   * A timm checkpoint is first converted to ONNX in a worker (`preset` and `weights` as for
+   * inspectModelCheckpoint; the manifest's user fields apply), reporting `model-import-progress` events.
+   * A broken file or a manifest that disagrees with the graph fails with a ModelError code; the encoder in use
+   * does not change. Does not select the model. One import at a time (code `busy`).
+   */
+  importModel(params: {
+    path: string;
+    manifest: ModelManifestDraft;
+    replace?: boolean;
+    preset?: string;
+    weights?: CheckpointWeights;
+  }): Promise<ModelSummary>;
   /** Switches the encoder (remembered across sessions); on failure the current one stays. */
   selectModel(params: { id: string }): Promise<EncoderStatus>;
 
@@ -179,6 +200,7 @@ const methodSet = {
   cancelEmbedAllTissue: true,
   listModels: true,
   proposeModelManifest: true,
+  inspectModelCheckpoint: true,
   importModel: true,
   selectModel: true,
   trainProbe: true,
@@ -223,7 +245,8 @@ export interface TesseraBridge {
   };
 }
 
-export type ChooseFileKind = 'slide' | 'model' | 'annotations' | 'probe' | 'save';
+/** `model`: an ONNX or checkpoint weights file; `model-folder`: a checkpoint (Hugging Face snapshot) folder. */
+export type ChooseFileKind = 'slide' | 'model' | 'model-folder' | 'annotations' | 'probe' | 'save';
 
 export interface ChooseFileOptions {
   kind: ChooseFileKind;

@@ -9,9 +9,16 @@ test('each kind opens its dialog with its filter; save suggests the path and fil
     type: 'open',
     title: 'Import encoder model',
     filters: [
-      { name: 'ONNX models', extensions: ['onnx'] },
+      { name: 'ONNX models or timm checkpoints', extensions: ['onnx', 'safetensors', 'bin', 'pth', 'pt'] },
       { name: 'All files', extensions: ['*'] },
     ],
+  });
+  assert.deepEqual(fileDialogFor({ kind: 'model-folder', defaultPath: '/m' }), {
+    type: 'open',
+    directory: true,
+    title: 'Import a timm checkpoint folder',
+    defaultPath: '/m',
+    filters: [],
   });
   assert.equal(fileDialogFor({ kind: 'slide' }).filters[0].extensions.includes('svs'), true);
   assert.deepEqual(fileDialogFor({ kind: 'annotations' }).filters[0].extensions, ['geojson', 'json', 'xml']);

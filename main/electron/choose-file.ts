@@ -1,5 +1,5 @@
-// The desktop transport's file dialogs for the paths the contract takes (open a slide, import a model,
-// annotations or a probe, save an export): the renderer asks by kind over one IPC channel and gets a
+// The desktop transport's file dialogs for the paths the contract takes (open a slide, import a model file
+// or checkpoint folder, annotations or a probe, save an export): the renderer asks by kind over one IPC channel and gets a
 // path or null. Which dialog, its title and filters are decided here, not by the renderer.
 import { extname } from 'node:path';
 import type { ChooseFileKind, ChooseFileOptions } from '../contracts/tessera-api.js';
@@ -17,15 +17,20 @@ interface Filter {
 /** What Electron's showOpenDialog / showSaveDialog get (the subset used). */
 export interface FileDialogRequest {
   type: 'open' | 'save';
+  /** Open: pick a folder rather than a file. */
+  directory?: boolean;
   title: string;
   defaultPath?: string;
   filters: Filter[];
 }
 
 const ALL: Filter = { name: 'All files', extensions: ['*'] };
-const OPEN: Record<Exclude<ChooseFileKind, 'save'>, { title: string; filter: Filter }> = {
+const OPEN: Record<Exclude<ChooseFileKind, 'save' | 'model-folder'>, { title: string; filter: Filter }> = {
   slide: { title: 'Open slide', filter: { name: 'Whole-slide images', extensions: SLIDE_EXTENSIONS } },
-  model: { title: 'Import encoder model', filter: { name: 'ONNX models', extensions: ['onnx'] } },
+  model: {
+    title: 'Import encoder model',
+    filter: { name: 'ONNX models or timm checkpoints', extensions: ['onnx', 'safetensors', 'bin', 'pth', 'pt'] },
+  },
   annotations: { title: 'Import annotations', filter: { name: 'QuPath GeoJSON or ASAP XML', extensions: ['geojson', 'json', 'xml'] } },
   probe: { title: 'Load probe', filter: { name: 'Tessera probes', extensions: ['json'] } },
 };
@@ -43,6 +48,8 @@ export function fileDialogFor(options: unknown): FileDialogRequest {
       filters: ext ? [{ name: `${ext.toUpperCase()} files`, extensions: [ext] }, ALL] : [ALL],
     };
   }
+  if (o.kind === 'model-folder')
+    return { type: 'open', directory: true, title: 'Import a timm checkpoint folder', ...(defaultPath ? { defaultPath } : {}), filters: [] };
   const open = typeof o.kind === 'string' ? OPEN[o.kind as keyof typeof OPEN] : undefined;
   if (!open) throw new Error(`Unknown file kind ${JSON.stringify(o.kind)}`);
   return { type: 'open', title: open.title, ...(defaultPath ? { defaultPath } : {}), filters: [open.filter, ALL] };

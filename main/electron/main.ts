@@ -67,7 +67,8 @@ async function showFileDialog(request: FileDialogRequest): Promise<string | null
     const r = mainWindow ? await dialog.showSaveDialog(mainWindow, options) : await dialog.showSaveDialog(options);
     return r.canceled || !r.filePath ? null : r.filePath;
   }
-  const open: Electron.OpenDialogOptions = { ...options, properties: ['openFile'] };
+  const { directory, ...rest } = options;
+  const open: Electron.OpenDialogOptions = { ...rest, properties: [directory ? 'openDirectory' : 'openFile'] };
   const r = mainWindow ? await dialog.showOpenDialog(mainWindow, open) : await dialog.showOpenDialog(open);
   return r.canceled ? null : (r.filePaths[0] ?? null);
 }
@@ -201,7 +202,7 @@ if (!app.requestSingleInstanceLock()) {
     closed = true;
     void analysis
       .close()
-      .catch(() => {})
+      .catch((err: unknown) => dialog.showErrorBox('Tessera could not save your annotations', (err as Error).message))
       .finally(() => void slides.closeAll().finally(() => app.quit()));
   });
 }

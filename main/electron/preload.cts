@@ -33,6 +33,7 @@ const methods = {
   cancelEmbedAllTissue: true,
   listModels: true,
   proposeModelManifest: true,
+  inspectModelCheckpoint: true,
   importModel: true,
   selectModel: true,
   trainProbe: true,

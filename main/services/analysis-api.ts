@@ -20,6 +20,7 @@ export type AnalysisMethod =
   | 'cancelEmbedAllTissue'
   | 'listModels'
   | 'proposeModelManifest'
+  | 'inspectModelCheckpoint'
   | 'importModel'
   | 'selectModel'
   | 'trainProbe'
@@ -92,6 +93,9 @@ export function createAnalysisApi(analysis: AnalysisService): Pick<TesseraApi, A
     },
     proposeModelManifest(p) {
       return analysis.proposeModelManifest(obj(p).path);
+    },
+    inspectModelCheckpoint(p) {
+      return analysis.inspectModelCheckpoint(obj(p));
     },
     importModel(p) {
       return analysis.importModel(obj(p));

@@ -1,10 +1,22 @@
 // Encoder models behind the contract: the list the Models section shows, a manifest proposed from an ONNX
-// graph for the import form, the import itself (checked by loading and running the model; the encoder in
-// use never changes on failure), and the remembered choice of encoder (`<data dir>/encoder.json`).
+// graph or a timm checkpoint for the import form, the import itself (a checkpoint is converted in a worker
+// first; either is checked by loading and running the model; the encoder in use never changes on failure),
+// and the remembered choice of encoder (`<data dir>/encoder.json`).
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { ModelList, ModelManifestDraft, ModelSummary } from '../contracts/analysis.js';
+import { extname, join } from 'node:path';
+import type {
+  CheckpointPreview,
+  CheckpointWeights,
+  ModelImportProgress,
+  ModelList,
+  ModelManifestDraft,
+  ModelSummary,
+} from '../contracts/analysis.js';
 import { writeFileAtomic } from '../common/atomic-write.js';
+import { inspectCheckpoint, isCheckpointPath } from '../encoder/checkpoint/checkpoint-import.js';
+import { CheckpointError, type CheckpointErrorCode } from '../encoder/checkpoint/checkpoint-tensors.js';
+import { importCheckpointInWorker } from '../encoder/checkpoint/import-in-worker.js';
+import { modelPresets } from '../encoder/checkpoint/model-presets.js';
 import { defaultEncoderId } from '../encoder/default-encoder-model.js';
 import type { EmbeddingService } from '../encoder/embedding-service.js';
 import { importModel, proposeManifest, type ManifestOverrides } from '../encoder/model-import.js';
@@ -23,10 +35,22 @@ const STATUS: Record<ModelErrorCode, number> = {
   'inference-failed': 422,
 };
 
-/** A ModelError (or anything else) as an ApiError whose message starts with what was being done. */
+const CHECKPOINT_STATUS: Record<CheckpointErrorCode, number> = {
+  'not-found': 404,
+  'unsupported-format': 415,
+  truncated: 422,
+  corrupt: 422,
+  'unsafe-pickle': 422,
+  'unknown-tensor': 422,
+  'unsupported-dtype': 415,
+};
+
+/** A ModelError or CheckpointError (or anything else) as an ApiError whose message starts with what was being done. */
 export function modelApiError(err: unknown, doing: string): ApiError {
   if (err instanceof ApiError) return err;
   if (isModelError(err)) return new ApiError(err.code, `${doing}: ${err.message}`, STATUS[err.code] ?? 422);
+  if (err instanceof CheckpointError)
+    return new ApiError(err.code, `${doing}: ${err.message}`, CHECKPOINT_STATUS[err.code] ?? 422);
   return new ApiError('model-failed', `${doing}: ${err instanceof Error ? err.message : String(err)}`, 500);
 }
 
@@ -45,6 +69,7 @@ export function summariseModel(entry: ModelEntry, activeId: string): ModelSummar
     licence: m.licence,
     sha256: m.sha256,
     dir: entry.dir,
+    ...(m.checkpoint ? { checkpoint: m.checkpoint } : {}),
   };
 }
 
@@ -71,11 +96,56 @@ function toDraft(m: ModelManifest): ModelManifestDraft {
   };
 }
 
+/** True when `path` is read as a timm checkpoint (a folder or a weights file), not as an ONNX graph. */
+export async function isCheckpoint(path: string): Promise<boolean> {
+  return extname(path).toLowerCase() !== '.onnx' && (await isCheckpointPath(path));
+}
+
 export async function proposeModelDraft(path: string): Promise<ModelManifestDraft> {
   try {
+    if (await isCheckpoint(path)) return (await inspectCheckpoint(path)).manifest;
     return toDraft(await proposeManifest(path));
   } catch (err) {
     throw modelApiError(err, `Could not read ${path} as a model`);
+  }
+}
+
+/** The choices a checkpoint import takes besides the manifest: a known model, the stored precision. */
+export interface CheckpointChoice {
+  preset?: string;
+  weights?: CheckpointWeights;
+}
+
+export function checkCheckpointChoice(params: { preset?: unknown; weights?: unknown }): CheckpointChoice {
+  const out: CheckpointChoice = {};
+  if (params.preset !== undefined && params.preset !== null && params.preset !== '') {
+    if (typeof params.preset !== 'string' || !modelPresets.some((p) => p.id === String(params.preset).toLowerCase()))
+      throw new ApiError(
+        'invalid-argument',
+        `Parameter "preset" must be a known model id (got ${JSON.stringify(params.preset)})`,
+      );
+    out.preset = params.preset;
+  }
+  if (params.weights !== undefined && params.weights !== null) {
+    if (params.weights !== 'float32' && params.weights !== 'float16')
+      throw new ApiError('invalid-argument', 'Parameter "weights" must be "float32" or "float16"');
+    out.weights = params.weights;
+  }
+  return out;
+}
+
+export async function inspectModelCheckpoint(path: string, choice: CheckpointChoice): Promise<CheckpointPreview> {
+  const doing = `Could not read ${path} as a checkpoint`;
+  if (!(await isCheckpoint(path)))
+    throw new ApiError(
+      'unsupported-format',
+      `${doing}: give a Hugging Face snapshot folder or a .safetensors, .bin, .pth or .pt file that exists`,
+      415,
+    );
+  try {
+    return await inspectCheckpoint(path, choice);
+  } catch (err) {
+    throw modelApiError(err, doing);
   }
 }
 
@@ -99,13 +169,24 @@ function overridesOf(draft: unknown): ManifestOverrides {
   return out as ManifestOverrides;
 }
 
+export interface ImportModelOptions extends CheckpointChoice {
+  replace: boolean;
+  /** The encoder in use (it cannot be replaced). */
+  activeId: string;
+  /** Checkpoint conversions: progress from the worker. */
+  onProgress?: (p: ModelImportProgress) => void;
+  /** Stops a checkpoint conversion (its staging folder is removed). */
+  signal?: AbortSignal;
+}
+
+/** Imports an ONNX file, or converts and imports a timm checkpoint in a worker, with the form's fields. */
 export async function importModelFile(
   embeddings: EmbeddingService,
   path: string,
   draft: unknown,
-  replace: boolean,
-  activeId: string,
+  options: ImportModelOptions,
 ): Promise<ModelSummary> {
+  const { replace, activeId } = options;
   const overrides = overridesOf(draft);
   const doing = `Could not import ${path}`;
   if (overrides.id === defaultEncoderId)
@@ -129,7 +210,21 @@ export async function importModelFile(
       409,
     );
   try {
-    const entry = await importModel(path, overrides, { modelsDir: embeddings.userModelsDir, replace });
+    const modelsDir = embeddings.userModelsDir;
+    const entry = (await isCheckpoint(path))
+      ? await importCheckpointInWorker(
+          path,
+          {
+            overrides,
+            modelsDir,
+            replace,
+            preset: options.preset,
+            weights: options.weights,
+            onProgress: options.onProgress,
+          },
+          options.signal,
+        )
+      : await importModel(path, overrides, { modelsDir, replace });
     return summariseModel(entry, activeId);
   } catch (err) {
     throw modelApiError(err, doing);

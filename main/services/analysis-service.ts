@@ -4,18 +4,20 @@
 // the slide service's event channel, which both transports forward.
 import { stat } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
-import { AnnotationStore } from '../annotations/annotation-store.js';
+import { AnnotationSaveError, AnnotationStore, type SaveDocument } from '../annotations/annotation-store.js';
 import { isAreal } from '../annotations/geometry.js';
 import { FileExistsError } from '../common/atomic-write.js';
 import { tesseraDataDir } from '../common/data-dir.js';
 import type {
   AnalysisExportFormat,
+  CheckpointPreview,
   EncoderStatus,
   ExportRequest,
   ExportResult,
   HeatmapRaster,
   LevelRect,
   ModelList,
+  ModelImportProgress,
   ModelManifestDraft,
   ModelSummary,
   ProbeSummary,
@@ -36,7 +38,9 @@ import { slideFingerprint } from '../slide/slide-fingerprint.js';
 import { SlideAnnotations } from './analysis-annotations.js';
 import { heatmapRaster } from './analysis-heatmap.js';
 import {
+  checkCheckpointChoice,
   importModelFile,
+  inspectModelCheckpoint,
   listModelSummaries,
   modelApiError,
   proposeModelDraft,
@@ -54,6 +58,8 @@ export interface AnalysisServiceOptions {
   /** The embedding runtime; default a fresh EmbeddingService (user's models and cache), made at first use. */
   embeddings?: EmbeddingService;
   autosaveDelayMs?: number;
+  /** How annotation files are written (tests inject failing disks); default the atomic saveDocument. */
+  saveAnnotations?: SaveDocument;
 }
 
 interface SlideState {
@@ -93,6 +99,8 @@ export class AnalysisService {
   /** Notes about the encoder choice (a remembered model that failed to load). */
   private modelNotices: string[] = [];
   private switching: Promise<unknown> | null = null;
+  /** The model import in progress (one at a time); aborted on close. */
+  private modelImport: { controller: AbortController; done: Promise<unknown> } | null = null;
   /** The slide whose viewport was reported last (the one in view). */
   private inView: string | null = null;
   private readonly unsubscribe: () => void;
@@ -150,8 +158,20 @@ export class AnalysisService {
     if (!s) {
       const dataDir = this.dataDir;
       const annotations = slideFingerprint(info.path)
-        .then((fp) => AnnotationStore.open(fp, { dataDir, autosaveDelayMs: this.options.autosaveDelayMs }))
-        .then((store) => new SlideAnnotations(slideId, store));
+        .then((fp) =>
+          AnnotationStore.open(fp, {
+            dataDir,
+            autosaveDelayMs: this.options.autosaveDelayMs,
+            save: this.options.saveAnnotations,
+          }),
+        )
+        .then(
+          (store) =>
+            new SlideAnnotations(slideId, store, {
+              name: info.name,
+              notify: (message) => this.emit({ type: 'error', message }),
+            }),
+        );
       annotations.catch(() => this.states.delete(slideId));
       s = { id: slideId, path: info.path, name: info.name, annotations, viewport: null, added: 0 };
       this.states.set(slideId, s);
@@ -360,10 +380,58 @@ export class AnalysisService {
     return proposeModelDraft(checkPath(path));
   }
 
-  async importModel(params: { path?: unknown; manifest?: unknown; replace?: unknown }): Promise<ModelSummary> {
+  async inspectModelCheckpoint(params: {
+    path?: unknown;
+    preset?: unknown;
+    weights?: unknown;
+  }): Promise<CheckpointPreview> {
+    return inspectModelCheckpoint(checkPath(params.path), checkCheckpointChoice(params));
+  }
+
+  /**
+   * Imports an ONNX model, or converts a timm checkpoint in a worker (the viewer keeps serving meanwhile),
+   * sending `model-import-progress` events. One import at a time.
+   */
+  async importModel(params: {
+    path?: unknown;
+    manifest?: unknown;
+    replace?: unknown;
+    preset?: unknown;
+    weights?: unknown;
+  }): Promise<ModelSummary> {
     const path = checkPath(params.path);
-    const { modelId } = await this.encoder();
-    return importModelFile(this.embeddings, path, params.manifest, params.replace === true, modelId);
+    const choice = checkCheckpointChoice(params);
+    if (this.modelImport) throw new ApiError('busy', 'A model is being imported: wait for it to finish', 409);
+    const controller = new AbortController();
+    const slot = { controller, done: Promise.resolve() as Promise<unknown> };
+    this.modelImport = slot;
+    try {
+      const { modelId } = await this.encoder();
+      const run = importModelFile(this.embeddings, path, params.manifest, {
+        ...choice,
+        replace: params.replace === true,
+        activeId: modelId,
+        signal: controller.signal,
+        onProgress: this.importProgress(path),
+      });
+      slot.done = run.catch(() => {});
+      return await run;
+    } finally {
+      this.modelImport = null;
+    }
+  }
+
+  /** Emits a conversion's progress: every phase change, and weight progress at most every 100 ms. */
+  private importProgress(path: string): (p: ModelImportProgress) => void {
+    let phase = '';
+    let last = 0;
+    return (progress) => {
+      const now = Date.now();
+      if (progress.phase === phase && progress.done < progress.total && now - last < 100) return;
+      phase = progress.phase;
+      last = now;
+      this.emit({ type: 'model-import-progress', path, progress });
+    };
   }
 
   /** Switches the encoder: viewport embedding stops, restarts on the new model's caches; remembered. */
@@ -632,7 +700,7 @@ export class AnalysisService {
     for (const [id, s] of this.states) {
       if (open.has(id)) continue;
       this.states.delete(id);
-      await this.closeState(s);
+      await this.closeState(s).catch(() => {}); // announced by closeState
     }
   }
 
@@ -646,20 +714,42 @@ export class AnalysisService {
       (sc) => sc.stop(),
       () => {},
     );
-    await s.annotations.then(
-      (a) => a.store.close(),
-      () => {},
-    );
+    const annotations = await s.annotations.catch(() => null);
+    try {
+      await annotations?.store.close();
+    } catch (err) {
+      const reason = err instanceof AnnotationSaveError ? err.reason : (err as Error).message;
+      this.emit({
+        type: 'error',
+        message: `The annotations of ${s.name} could not be saved when it closed: ${reason}. The edits since the last save are lost.`,
+      });
+      throw err;
+    }
   }
 
-  /** Saves every slide's annotations, stops embedding and closes the encoder. */
+  /**
+   * Saves every slide's annotations, stops embedding and closes the encoder. Rejects, after closing
+   * everything, when some slide's annotations could not be saved (the message says which and why).
+   */
   async close(): Promise<void> {
     this.unsubscribe();
     const states = [...this.states.values()];
     this.states.clear();
-    await Promise.allSettled(states.map((s) => this.closeState(s)));
+    const results = await Promise.allSettled(states.map((s) => this.closeState(s)));
+    this.modelImport?.controller.abort();
+    await this.modelImport?.done;
     await this.training?.catch(() => {});
     if (!this.options.embeddings) await this.embeddingService?.close();
+    const failed = results.flatMap((r, i) =>
+      r.status === 'rejected' ? [{ state: states[i], err: r.reason as unknown }] : [],
+    );
+    if (failed.length > 0) {
+      const what = failed.map(
+        ({ state, err }) =>
+          `${state.name}: ${err instanceof AnnotationSaveError ? err.reason : (err as Error).message}`,
+      );
+      throw new Error(`Annotations could not be saved (${what.join('; ')})`, { cause: failed[0].err });
+    }
   }
 }
 

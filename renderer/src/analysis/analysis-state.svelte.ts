@@ -6,14 +6,18 @@ import type {
   AnnotationClass,
   AnnotationDelta,
   AnnotationGeometry,
+  CheckpointPreview,
+  CheckpointWeights,
   EncoderStatus,
   ExportRequest,
   ExportResult,
   HeatmapColourMap,
   HeatmapRaster,
   LevelRect,
+  ModelImportProgress,
   ModelList,
   ModelManifestDraft,
+  ModelSummary,
   ProbeSummary,
   Rgb,
   TesseraEvent,
@@ -42,6 +46,16 @@ function loadBackgroundEmbedding(): boolean {
   } catch {
     return true;
   }
+}
+
+/** A model import running in the services: a checkpoint conversion reports its progress. */
+export interface ModelImportState {
+  path: string;
+  name: string;
+  /** Null for an ONNX import (no progress events). */
+  progress: ModelImportProgress | null;
+  /** The dialog was closed: the Models section shows the progress, and failures are notified. */
+  background: boolean;
 }
 
 export interface HeatmapSettings {
@@ -92,6 +106,7 @@ class AnalysisState {
   models = $state.raw<ModelList | null>(null);
   /** Id of the model being switched to. */
   switchingTo = $state<string | null>(null);
+  modelImport = $state<ModelImportState | null>(null);
 
   readonly annotations = new Map<string, Annotation>();
   readonly index = new AnnotationIndex();
@@ -111,6 +126,8 @@ class AnalysisState {
       if (e.type === 'embedding-progress' && e.slideId === this.slideId) {
         this.embedding = { done: e.done, total: e.total };
         this.scheduleHeatmap();
+      } else if (e.type === 'model-import-progress') {
+        if (this.modelImport?.path === e.path && this.modelImport.progress) this.modelImport.progress = e.progress;
       } else if (e.type === 'encoder-status') {
         this.setEncoder(e.status);
       } else if (e.type === 'tissue-run' && e.slideId === this.slideId) {
@@ -305,10 +322,40 @@ class AnalysisState {
     return client.api.proposeModelManifest({ path });
   }
 
-  async importModel(path: string, manifest: ModelManifestDraft, replace = false): Promise<void> {
-    const model = await client.api.importModel({ path, manifest, replace });
-    app.notify('info', `Imported ${model.name} (${model.id}): choose "Use" to embed with it`);
-    await this.loadModels();
+  /** What importing the timm checkpoint at `path` would do (its architecture, licence, manifest). */
+  inspectCheckpoint(
+    path: string,
+    choice: { preset?: string; weights?: CheckpointWeights } = {},
+  ): Promise<CheckpointPreview> {
+    return client.api.inspectModelCheckpoint({ path, ...choice });
+  }
+
+  /** Imports (a checkpoint: converts, with progress in `modelImport`); one at a time. */
+  async importModel(
+    path: string,
+    manifest: ModelManifestDraft,
+    options: { replace?: boolean; preset?: string; weights?: CheckpointWeights } = {},
+  ): Promise<ModelSummary> {
+    if (this.modelImport) throw new Error('A model is being imported: wait for it to finish');
+    this.listen();
+    const state: ModelImportState = {
+      path,
+      name: manifest.name,
+      progress: manifest.checkpoint ? { phase: 'reading', done: 0, total: 1 } : null,
+      background: false,
+    };
+    this.modelImport = state;
+    try {
+      const model = await client.api.importModel({ path, manifest, ...options });
+      app.notify('info', `Imported ${model.name} (${model.id}): choose "Use" to embed with it`);
+      await this.loadModels();
+      return model;
+    } catch (err) {
+      if (this.modelImport?.background) app.notify('error', `Could not import ${state.name}: ${messageOf(err)}`);
+      throw err;
+    } finally {
+      this.modelImport = null;
+    }
   }
 
   async selectModel(id: string): Promise<boolean> {
