@@ -2,8 +2,7 @@
 // Only regular files up to `maxAnnotationFileBytes` are read: a named pipe would block Node's I/O thread
 // pool, a device such as /dev/zero never ends.
 import type { Stats } from 'node:fs';
-import { constants } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { fileKind, NotRegularFileError, openRegularFile } from '../common/regular-file.js';
 import { importAsapXml } from './asap-import.js';
 import { AnnotationImportError, type ImportedAnnotations } from './annotation-import-error.js';
 import { importGeoJson } from './geojson-import.js';
@@ -11,18 +10,9 @@ import { importGeoJson } from './geojson-import.js';
 /** The largest annotation file read (512 MiB). */
 export const maxAnnotationFileBytes = 512 * 1024 * 1024;
 
-function kind(s: Stats): string {
-  if (s.isDirectory()) return 'a folder';
-  if (s.isFIFO()) return 'a named pipe (FIFO)';
-  if (s.isCharacterDevice()) return 'a character device';
-  if (s.isBlockDevice()) return 'a block device';
-  if (s.isSocket()) return 'a socket';
-  return 'a special file';
-}
-
 /** Checks that `s` is a regular file of a readable size, or throws an AnnotationImportError naming `path`. */
 function checkFile(path: string, s: Stats, format: 'geojson' | 'asap-xml'): void {
-  if (!s.isFile()) throw new AnnotationImportError(format, 'file', `${path} is not a regular file: it is ${kind(s)}`);
+  if (!s.isFile()) throw new AnnotationImportError(format, 'file', `${path} is not a regular file: it is ${fileKind(s)}`);
   if (s.size > maxAnnotationFileBytes) {
     throw new AnnotationImportError(format, 'file', `${path} is ${s.size} bytes, larger than the ${maxAnnotationFileBytes / 1024 / 1024} MiB an annotation file may be`);
   }
@@ -30,12 +20,17 @@ function checkFile(path: string, s: Stats, format: 'geojson' | 'asap-xml'): void
 
 export async function readAnnotationFile(path: string): Promise<ImportedAnnotations> {
   const byName = /\.xml$/i.test(path) ? 'asap-xml' : 'geojson';
-  // stat before opening (open(2) blocks on a FIFO); then open without blocking and check again.
-  checkFile(path, await stat(path), byName);
-  const handle = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  let opened;
+  try {
+    opened = await openRegularFile(path);
+  } catch (err) {
+    if (err instanceof NotRegularFileError) checkFile(path, err.stats, byName);
+    throw err;
+  }
+  const { handle, stats } = opened;
   let text: string;
   try {
-    checkFile(path, await handle.stat(), byName);
+    checkFile(path, stats, byName);
     text = await handle.readFile('utf8');
   } finally {
     await handle.close();

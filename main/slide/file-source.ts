@@ -2,19 +2,9 @@
 // Only regular files are opened: a named pipe would block the I/O thread pool on open, a device such as
 // /dev/zero never ends.
 import type { Stats } from 'node:fs';
-import { constants } from 'node:fs';
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { SlideError } from './slide-errors.js';
-
-/** What a non-regular file is, for messages. */
-export function fileKind(s: Stats): string {
-  if (s.isDirectory()) return 'a folder';
-  if (s.isFIFO()) return 'a named pipe (FIFO)';
-  if (s.isCharacterDevice()) return 'a character device';
-  if (s.isBlockDevice()) return 'a block device';
-  if (s.isSocket()) return 'a socket';
-  return 'a special file';
-}
+import { fileKind, NotRegularFileError, openRegularFile } from '../common/regular-file.js';
 
 export class FileSource {
   private constructor(
@@ -34,23 +24,13 @@ export class FileSource {
       s.isDirectory()
         ? new SlideError('unsupported-format', `${path} is a folder, not a slide file`)
         : new SlideError('unsupported-format', `${path} is not a regular file: it is ${fileKind(s)}, and Tessera opens only slide files (or DICOM folders)`);
-    // stat before opening: open(2) itself blocks on a FIFO with no writer.
-    const before = await stat(path).catch((err: unknown) => {
-      throw failed(err);
-    });
-    if (!before.isFile()) throw refuse(before);
-    let handle: FileHandle;
+    let opened: { handle: FileHandle; stats: Stats };
     try {
-      // O_NONBLOCK: should the path be swapped for a FIFO after the stat, the open still returns at once.
-      handle = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+      opened = await openRegularFile(path);
     } catch (err) {
-      throw failed(err);
+      throw err instanceof NotRegularFileError ? refuse(err.stats) : failed(err);
     }
-    const s = await handle.stat();
-    if (!s.isFile()) {
-      await handle.close();
-      throw refuse(s);
-    }
+    const { handle, stats: s } = opened;
     return new FileSource(path, s.size, handle);
   }
 

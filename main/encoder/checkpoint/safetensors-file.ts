@@ -1,7 +1,9 @@
 // Reads Hugging Face `.safetensors` files: an 8-byte little-endian header length, a JSON header
 // ({name: {dtype, shape, data_offsets: [begin, end]}}, offsets relative to the end of the header), then the
 // raw tensors. Only the header is read at open; each tensor is read from disk when asked for.
-import { open, type FileHandle } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { NotRegularFileError, openRegularFile } from '../../common/regular-file.js';
 import {
   CheckpointError,
   dtypeBytes,
@@ -25,14 +27,14 @@ interface Entry extends CheckpointTensorInfo {
 
 export async function openSafetensors(path: string): Promise<CheckpointTensors> {
   let handle: FileHandle;
+  let stat: Stats;
   try {
-    handle = await open(path, 'r');
+    ({ handle, stats: stat } = await openRegularFile(path));
   } catch (err) {
+    if (err instanceof NotRegularFileError) throw new CheckpointError('unsupported-format', `${err.message}, not a checkpoint file`);
     throw new CheckpointError('not-found', `cannot open ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   try {
-    const stat = await handle.stat();
-    if (!stat.isFile()) throw new CheckpointError('unsupported-format', `${path} is not a regular file`);
     const head = Buffer.alloc(8);
     await handle.read(head, 0, 8, 0);
     const headerLength = Number(head.readBigUInt64LE(0));

@@ -398,5 +398,5 @@ test('truncated, legacy, non-zip, empty and missing files get their own errors',
   await rejectsWith(openTorchCheckpoint(empty), 'truncated', 'empty');
 
   await rejectsWith(openTorchCheckpoint(join(dir, 'absent.bin')), 'not-found', 'absent.bin');
-  await rejectsWith(openTorchCheckpoint(dir), 'not-found', 'not a file');
+  await rejectsWith(openTorchCheckpoint(dir), 'unsupported-format', 'is a folder, not a checkpoint file');
 });

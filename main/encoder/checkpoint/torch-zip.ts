@@ -5,7 +5,9 @@
 // without touching the rest of a multi-gigabyte archive. Storages must be stored (torch never compresses
 // them); each one's CRC-32 is checked the first time it is read. Files that are not ZIPs are told apart:
 // the legacy (pre-1.6) torch format gets its own message.
-import { open as openFile, type FileHandle } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { NotRegularFileError, openRegularFile } from '../../common/regular-file.js';
 import { crc32, inflateRawSync } from 'node:zlib';
 import yauzl from 'yauzl';
 import { CheckpointError } from './checkpoint-tensors.js';
@@ -51,16 +53,16 @@ export class TorchZip {
   /** Opens `path` and lists it. Throws CheckpointError: not-found, unsupported-format, truncated, corrupt. */
   static async open(path: string): Promise<TorchZip> {
     let handle: FileHandle;
+    let stats: Stats;
     try {
-      handle = await openFile(path, 'r');
+      ({ handle, stats } = await openRegularFile(path));
     } catch (err) {
+      if (err instanceof NotRegularFileError) throw new CheckpointError('unsupported-format', `${err.message}, not a checkpoint file.`);
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') throw new CheckpointError('not-found', `${path} does not exist.`);
       throw new CheckpointError('not-found', `${path} cannot be opened: ${(err as Error).message}`);
     }
     try {
-      const stats = await handle.stat();
-      if (!stats.isFile()) throw new CheckpointError('not-found', `${path} is not a file.`);
       const head = await readAt(handle, 0, Math.min(LEGACY_MAGIC.length, stats.size));
       checkZipMagic(path, head, stats.size);
       const entries = await listEntries(path);
