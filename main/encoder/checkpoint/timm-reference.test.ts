@@ -1,6 +1,6 @@
 // The three reference timm checkpoints in ../shared (ViT-S/16; ViT-L/16 with LayerScale; patch-14 packed
 // SwiGLU with 8 registers and no class position embedding), every parameter random, imported in both weight
-// forms (model.safetensors from the snapshot folder; pytorch_model.bin as a lone file with --config), must
+// forms (a snapshot folder with model.safetensors; one with only pytorch_model.bin; a lone file with its config), must
 // give timm's own outputs: the normalised input, forward_features' tokens and the embedding, within 1e-4,
 // starting from the real H&E patch pixels and going through the app's encoder worker.
 import { test } from 'node:test';
@@ -54,13 +54,13 @@ for (const family of families) {
       const models = tempDir(`ckpt-${family}-${form}`);
       let source = dir;
       if (form === 'pytorch') {
-        // A lone weights file with its config given separately, as a user who downloaded only the .bin has.
-        const lone = join(models, 'download');
-        await mkdir(lone, { recursive: true });
-        await copyFile(join(dir, 'pytorch_model.bin'), join(lone, 'weights.bin'));
-        source = join(lone, 'weights.bin');
+        // A snapshot folder holding only config.json and pytorch_model.bin (the hub's older weight form).
+        source = join(models, 'download');
+        await mkdir(source, { recursive: true });
+        await copyFile(join(dir, 'pytorch_model.bin'), join(source, 'pytorch_model.bin'));
+        await copyFile(join(dir, 'config.json'), join(source, 'config.json'));
       }
-      const entry = await importCheckpoint(source, { modelsDir: models, config: join(dir, 'config.json'), overrides: { id: `${family}-${form}` } });
+      const entry = await importCheckpoint(source, { modelsDir: models, overrides: { id: `${family}-${form}` } });
       assert.equal(entry.manifest.checkpoint?.format, form);
       assert.deepEqual(entry.manifest.input.mean, [0.485, 0.456, 0.406]);
       assert.equal(entry.manifest.output.dim, 96);
@@ -105,6 +105,24 @@ for (const family of families) {
     }
   });
 }
+
+test('a lone weights file with its config.json given separately imports too', { skip: skipWithoutShared }, async () => {
+  const dir = shared('models', 'checkpoints', 'timm-vit-h14-swiglu-reg8');
+  const models = tempDir('ckpt-lone');
+  const lone = join(models, 'download', 'weights.bin');
+  await mkdir(join(models, 'download'), { recursive: true });
+  await copyFile(join(dir, 'pytorch_model.bin'), lone);
+  await assert.rejects(inspectCheckpoint(lone), /number of attention heads/, 'without its config the heads are unknown');
+  const entry = await importCheckpoint(lone, { modelsDir: join(models, 'models'), config: join(dir, 'config.json') });
+  assert.equal(entry.manifest.id, 'download');
+  const session = await EncoderSession.open(entry, { threads: 1, providers: ['cpu'] });
+  try {
+    const diff = maxAbsDiff(await session.embed(await referencePixels(dir), 3), await f32(join(dir, 'embedding.f32')));
+    assert.ok(diff <= 1e-4, `embedding max |Δ| = ${diff}`);
+  } finally {
+    await session.close();
+  }
+});
 
 test('the preview names the architecture it read, and no known model for random tiny widths', { skip: skipWithoutShared }, async () => {
   const p = await inspectCheckpoint(shared('models', 'checkpoints', 'timm-vit-h14-swiglu-reg8'));
