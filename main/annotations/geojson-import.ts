@@ -1,6 +1,8 @@
 // QuPath-compatible GeoJSON import: a FeatureCollection (or Feature, or array of Features) in level-0 px,
 // `properties.classification {name, color | colorRGB}`, `isLocked`, Polygon/MultiPolygon/Point/MultiPoint.
 import { AnnotationImportError, type ImportedAnnotations } from './annotation-import-error.js';
+import { ringSelfIntersects } from './geometry.js';
+import { MAX_COORDINATE } from './validate-annotation.js';
 import { newAnnotationId, type Annotation, type AnnotationClass, type AnnotationGeometry, type Point, type Rgb } from './annotation-model.js';
 
 export const unclassified = 'Unclassified';
@@ -78,12 +80,31 @@ function readColour(c: unknown, fail: (p: string) => never, what: string): Rgb {
   return [c[0], c[1], c[2]];
 }
 
-function readGeometry(g: unknown, fail: (p: string) => never, warn: (w: string) => void): AnnotationGeometry | null {
+/** How deep GeoJSON may nest: MultiPolygon coordinates are 4 arrays deep, GeometryCollections rarely nest at all. */
+const MAX_COLLECTION_DEPTH = 16;
+
+/** A short text of a JSON value for a message, safe on values nested arbitrarily deep. */
+function preview(v: unknown): string {
+  let depth = 0;
+  for (let x = v; Array.isArray(x) && depth <= 8; x = x[0]) depth++;
+  if (depth > 8) return 'arrays nested more than 8 deep';
+  try {
+    return JSON.stringify(v)?.slice(0, 60) ?? String(v);
+  } catch {
+    return typeof v;
+  }
+}
+
+function readGeometry(g: unknown, fail: (p: string) => never, warn: (w: string) => void, depth = 0): AnnotationGeometry | null {
   const geom = g as { type?: unknown; coordinates?: unknown; geometries?: unknown } | null;
   if (!geom || typeof geom !== 'object') fail('has no geometry');
+  if (depth > MAX_COLLECTION_DEPTH) fail(`has GeometryCollections nested more than ${MAX_COLLECTION_DEPTH} deep`);
   const point = (p: unknown, path: string): Point => {
     if (!Array.isArray(p) || p.length < 2 || typeof p[0] !== 'number' || typeof p[1] !== 'number' || !Number.isFinite(p[0]) || !Number.isFinite(p[1])) {
-      fail(`${path} is not a finite [x, y] position: ${JSON.stringify(p)?.slice(0, 60)}`);
+      fail(`${path} is not a finite [x, y] position: ${preview(p)}`);
+    }
+    if (Math.abs(p[0]) > MAX_COORDINATE || Math.abs(p[1]) > MAX_COORDINATE) {
+      fail(`${path} is [${p[0]}, ${p[1]}]: level-0 pixel coordinates must be finite and within ±1e9`);
     }
     return [p[0], p[1]];
   };
@@ -93,6 +114,7 @@ function readGeometry(g: unknown, fail: (p: string) => never, warn: (w: string) 
     const last = pts[pts.length - 1];
     if (pts.length > 1 && last[0] === pts[0][0] && last[1] === pts[0][1]) pts.pop(); // GeoJSON closes rings
     if (pts.length < 3) fail(`${path} has fewer than 3 distinct positions`);
+    if (ringSelfIntersects(pts)) warn(`${path} crosses itself (a self-intersecting ring): imported as drawn; its area and inside may not be what was meant`);
     return pts;
   };
   const polygon = (p: unknown, path: string): Point[][] => {
@@ -121,7 +143,7 @@ function readGeometry(g: unknown, fail: (p: string) => never, warn: (w: string) 
       if (!Array.isArray(geom.geometries)) fail('GeometryCollection has no geometries');
       const polys: Point[][][] = [];
       for (const part of geom.geometries as unknown[]) {
-        const sub = readGeometry(part, fail, warn);
+        const sub = readGeometry(part, fail, warn, depth + 1);
         if (sub?.type === 'polygon') polys.push(sub.rings);
         else if (sub?.type === 'multipolygon') polys.push(...sub.polygons);
         else if (sub) warn(`dropped a ${sub.type} inside a GeometryCollection`);

@@ -81,3 +81,29 @@ test('import merges into existing annotations as one undoable command; clashing 
   assert.equal(new Set(doc.annotations.map((a) => a.id)).size, 4);
   assert.ok(doc.classes.some((c) => c.name === 'Tumor') && doc.classes.some((c) => c.name === 'Unclassified'));
 });
+
+test('GeoJSON: deeply nested input, absurd coordinates and self-intersecting polygons get a clear word', () => {
+  const N = 100_000;
+  const feature = (geometry: string) => `{"type":"Feature","geometry":${geometry},"properties":{}}`;
+  const deepCoords = feature(`{"type":"Polygon","coordinates":${'['.repeat(N)}${']'.repeat(N)}}`);
+  const deepCollection = feature(`${'{"type":"GeometryCollection","geometries":['.repeat(N)}${']}'.repeat(N)}`);
+  for (const text of [deepCoords, deepCollection]) {
+    assert.throws(
+      () => importGeoJson(text),
+      (err: unknown) => err instanceof AnnotationImportError && /nested/.test(err.message) && !/call stack/.test(err.message),
+    );
+  }
+  for (const bad of [1e308, -1e308, 2e9]) {
+    const text = JSON.stringify({ type: 'Feature', geometry: { type: 'Polygon', coordinates: [[[0, 0], [bad, 0], [bad, 10], [0, 10]]] }, properties: {} });
+    assert.throws(() => importGeoJson(text), (err: unknown) => err instanceof AnnotationImportError && /within ±1e9/.test(err.message));
+    const point = JSON.stringify({ type: 'Feature', geometry: { type: 'Point', coordinates: [5, bad] }, properties: {} });
+    assert.throws(() => importGeoJson(point), /within ±1e9/);
+  }
+  // A bow tie: imported (QuPath can draw one), with a warning.
+  const bowTie = JSON.stringify({ type: 'Feature', id: 'bow', geometry: { type: 'Polygon', coordinates: [[[0, 0], [10, 10], [10, 0], [0, 10], [0, 0]]] }, properties: {} });
+  const r = importGeoJson(bowTie);
+  assert.equal(r.annotations.length, 1);
+  assert.ok(r.warnings.some((w) => /bow/.test(w) && /crosses itself/.test(w)), r.warnings.join('; '));
+  // A plain square: no warning.
+  assert.deepEqual(importGeoJson(JSON.stringify({ type: 'Feature', geometry: { type: 'Polygon', coordinates: [[[0, 0], [10, 0], [10, 10], [0, 10], [0, 0]]] }, properties: {} })).warnings, []);
+});

@@ -95,3 +95,32 @@ export function geometryAreaMm2(g: AnnotationGeometry, mpp: { x: number; y: numb
 export function isAreal(g: AnnotationGeometry): boolean {
   return g.type === 'rectangle' || g.type === 'polygon' || g.type === 'multipolygon';
 }
+
+/** Rings with more vertices than this are not checked for self-intersection (the check is quadratic). */
+const SELF_INTERSECTION_MAX_VERTICES = 4000;
+
+/** Whether two non-adjacent edges of a ring (closed implicitly) cross or touch. */
+export function ringSelfIntersects(ring: Ring): boolean {
+  const n = ring.length;
+  if (n < 4 || n > SELF_INTERSECTION_MAX_VERTICES) return false;
+  const orient = (a: Point, b: Point, c: Point) => Math.sign((b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0]));
+  const onSegment = (a: Point, b: Point, c: Point) =>
+    Math.min(a[0], b[0]) <= c[0] && c[0] <= Math.max(a[0], b[0]) && Math.min(a[1], b[1]) <= c[1] && c[1] <= Math.max(a[1], b[1]);
+  const cross = (p1: Point, p2: Point, p3: Point, p4: Point) => {
+    const d1 = orient(p3, p4, p1);
+    const d2 = orient(p3, p4, p2);
+    const d3 = orient(p1, p2, p3);
+    const d4 = orient(p1, p2, p4);
+    if (d1 !== d2 && d3 !== d4 && d1 !== 0 && d2 !== 0 && d3 !== 0 && d4 !== 0) return true;
+    return (d1 === 0 && onSegment(p3, p4, p1)) || (d2 === 0 && onSegment(p3, p4, p2)) || (d3 === 0 && onSegment(p1, p2, p3)) || (d4 === 0 && onSegment(p1, p2, p4));
+  };
+  for (let i = 0; i < n; i++) {
+    const a = ring[i];
+    const b = ring[(i + 1) % n];
+    for (let j = i + 2; j < n; j++) {
+      if (i === 0 && j === n - 1) continue; // adjacent through the closing edge
+      if (cross(a, b, ring[j], ring[(j + 1) % n])) return true;
+    }
+  }
+  return false;
+}

@@ -51,8 +51,10 @@ export class ProbeLibrary {
     try {
       probe = await readProbeFile(path);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT')
-        throw new ApiError('not-found', `No such file: ${path}`, 404);
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') throw new ApiError('not-found', `No such file: ${path}`, 404);
+      if (code === 'EISDIR') throw new ApiError('invalid-argument', `${path} is a folder: give a probe file (.json) saved by Tessera`);
+      if (code === 'EACCES' || code === 'EPERM') throw new ApiError('forbidden', `${path} cannot be read (permission denied)`, 403);
       if (err instanceof ProbeFileError) throw new ApiError('invalid-file', err.message, 422);
       throw err;
     }

@@ -768,6 +768,8 @@ function checkRect(v: unknown): LevelRect {
 function checkPath(v: unknown): string {
   if (typeof v !== 'string' || v.trim() === '')
     throw new ApiError('invalid-argument', 'Parameter "path" must be a non-empty string');
+  if (v.includes('\0'))
+    throw new ApiError('invalid-argument', `The path ${JSON.stringify(v.replaceAll('\0', '�'))} holds a null byte (\\0, shown as �): no file can have that name`);
   if (!isAbsolute(v.trim())) throw new ApiError('invalid-argument', `Give a full path (got ${JSON.stringify(v)})`);
   return v.trim();
 }

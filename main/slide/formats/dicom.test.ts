@@ -281,14 +281,12 @@ test('bad DICOM input ends in a SlideError', { skip: skipWithoutShared }, async 
     await rejectsWith(openSlide(path), ['truncated', 'corrupt', 'unsupported-format'], /truncated|corrupt|not a|DICOM/);
     await rejectsWith(openSlide(folder), ['truncated', 'corrupt', 'unsupported-format'], /truncated|corrupt|not a|DICOM|folder/);
   }
-  // A truncated level beside good ones is skipped, not fatal.
+  // A truncated level beside good ones is an error naming it, not a pyramid silently missing a level.
   const mixed = dir.file('mixed');
   mkdirSync(mixed);
   for (const name of readdirSync(DICOM_DIR)) copyFileSync(join(DICOM_DIR, name), join(mixed, name));
   writeFileSync(join(mixed, 'level-1-frames-0-9.dcm'), readFileSync(join(DICOM_DIR, 'level-1-frames-0-9.dcm')).subarray(0, 700));
-  const slide = await openSlide(mixed);
-  assert.equal(slide.levels.length, 11);
-  await slide.close();
+  await rejectsWith(openSlide(mixed), ['truncated', 'corrupt'], /level-1-frames-0-9\.dcm/);
 
   const folder = dir.file('bad');
   mkdirSync(folder);
@@ -308,6 +306,28 @@ test('bad DICOM input ends in a SlideError', { skip: skipWithoutShared }, async 
   const empty = dir.file('empty-folder');
   mkdirSync(empty);
   await rejectsWith(openSlide(empty), ['unsupported-format'], /folder/);
+});
+
+test('DICOM: a damaged level-0 file is an error naming it, never a slide with the next level\'s size and MPP', { skip: skipWithoutShared }, async () => {
+  const level0 = 'level-0-frames-0-30.dcm';
+  const bytes = readFileSync(join(DICOM_DIR, level0));
+  const damage: [string, Buffer][] = [
+    ['header-truncated', bytes.subarray(0, 700)],
+    ['preamble-only', bytes.subarray(0, 100)],
+    ['empty', Buffer.alloc(0)],
+    ['pixels-truncated', bytes.subarray(0, 500_000)],
+    ['header-overwritten', Buffer.concat([bytes.subarray(0, 132), Buffer.alloc(2000, 0xff), bytes.subarray(2132)])],
+  ];
+  for (const [name, damaged] of damage) {
+    const folder = dir.file(`damaged-level-0-${name}`);
+    mkdirSync(folder);
+    for (const f of readdirSync(DICOM_DIR)) copyFileSync(join(DICOM_DIR, f), join(folder, f));
+    writeFileSync(join(folder, level0), damaged);
+    const message = new RegExp(level0.replace(/\./g, '\\.'));
+    // The folder, and any other file of the series (which opens the whole pyramid), fail naming level 0.
+    await rejectsWith(openSlide(folder), ['truncated', 'corrupt'], message);
+    await rejectsWith(openSlide(join(folder, 'level-1-frames-0-9.dcm')), ['truncated', 'corrupt'], message);
+  }
 });
 
 function writeTo(folder: string, name: string, bytes: Buffer): string {

@@ -148,7 +148,10 @@ export const dicom: SlideFormat = {
         `${source.path} is a DICOM file but not a whole-slide image (SOP class ${primary.sopClass || 'missing'}, not VL Whole Slide Microscopy)`,
       );
     }
-    const siblings = await readFolder(dirname(source.path), new Set([source.path]), primary.seriesUid);
+    const siblings = await readFolder(dirname(source.path), new Set([source.path]), primary.seriesUid).catch(async (err: unknown) => {
+      await source.close().catch(() => undefined);
+      throw err;
+    });
     return assemble([primary, ...siblings], options);
   },
 
@@ -199,26 +202,51 @@ async function listFiles(dir: string): Promise<string[]> {
     .sort();
 }
 
-/** Every readable WSI instance in `dir` (of series `seriesUid` when given), skipping `exclude`. Foreign files are ignored. */
+/** A file of the slide's folder that Tessera cannot read: it may be one of the slide's levels, so opening
+ * without it could silently change the slide's size and scale. */
+function damagedSibling(file: string, err: unknown): SlideError {
+  const code = err instanceof SlideError && (err.code === 'truncated' || err.code === 'io') ? err.code : 'corrupt';
+  const why = String((err as Error)?.message ?? err).replace(`${file}: `, '').replace(`${file} `, '').replace(/^is /, '');
+  return new SlideError(
+    code === 'io' ? 'corrupt' : code,
+    `${file} is a damaged DICOM file in the slide's folder (${why}); it may hold one of the slide's levels, so the slide is not opened without it: restore the file, or move it out of the folder`,
+  );
+}
+
+/**
+ * Every WSI instance in `dir` (of series `seriesUid` when given), skipping `exclude`. Foreign files (not
+ * DICOM, other SOP classes, other series) are ignored; a damaged DICOM file (or a `.dcm` too short or not
+ * DICOM at all) is an error naming it, since the level it held would otherwise silently drop out.
+ */
 async function readFolder(dir: string, exclude: Set<string>, seriesUid: string | null): Promise<Instance[]> {
   const out: Instance[] = [];
-  for (const file of await listFiles(dir)) {
-    if (exclude.has(file)) continue;
-    let source: FileSource | null = null;
-    let keep = false;
-    try {
-      source = await FileSource.open(file);
-      if (!(await isDicomFile(source))) continue;
-      const instance = await readInstance(source);
-      if (instance.sopClass === WSI_SOP_CLASS && (seriesUid === null || instance.seriesUid === seriesUid)) {
-        out.push(instance);
-        keep = true;
+  try {
+    for (const file of await listFiles(dir)) {
+      if (exclude.has(file)) continue;
+      let source: FileSource | null = null;
+      let keep = false;
+      try {
+        source = await FileSource.open(file);
+        if (!(await isDicomFile(source))) {
+          if (/\.dcm$/i.test(file)) throw new SlideError('truncated', `${source.size} bytes, without the DICOM preamble and DICM prefix`);
+          continue;
+        }
+        const instance = await readInstance(source);
+        if (instance.sopClass === WSI_SOP_CLASS && (seriesUid === null || instance.seriesUid === seriesUid)) {
+          out.push(instance);
+          keep = true;
+        }
+      } catch (err) {
+        // An entry that cannot even be opened (a dangling link, say) is foreign unless named .dcm.
+        if (!source && !/\.dcm$/i.test(file)) continue;
+        throw damagedSibling(file, err);
+      } finally {
+        if (!keep) await source?.close().catch(() => undefined);
       }
-    } catch {
-      // A damaged or foreign sibling does not stop the slide from opening; its level is simply missing.
-    } finally {
-      if (!keep) await source?.close().catch(() => undefined);
     }
+  } catch (err) {
+    await Promise.all(out.map((i) => i.source.close().catch(() => undefined)));
+    throw err;
   }
   return out;
 }
