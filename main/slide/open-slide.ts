@@ -2,14 +2,15 @@
 // whose slide is several files, such as DICOM) and opens it.
 import { stat } from 'node:fs/promises';
 import { FileSource } from './file-source.js';
-import { slideFormats } from './formats/index.js';
+import { slideFormats, supportedFormatsText } from './formats/index.js';
 import { SlideError } from './slide-errors.js';
 import type { OpenSlideOptions, SlideReader } from './slide-reader.js';
-import { TiffFile, TiffTags } from './tiff/tiff-file.js';
+import { TiffFile } from './tiff/tiff-file.js';
 
 export type { OpenSlideOptions } from './slide-reader.js';
 
-const SUPPORTED = 'Aperio SVS, OME-TIFF, tiled pyramidal TIFF/BigTIFF, DICOM whole-slide (.dcm file or folder)';
+/** The formats `formats/index.ts` lists, for messages. */
+const SUPPORTED = supportedFormatsText();
 
 export async function openSlide(path: string, options: OpenSlideOptions = {}): Promise<SlideReader> {
   if (await isDirectory(path)) return openDirectory(path, options);
@@ -46,23 +47,9 @@ async function openDirectory(path: string, options: OpenSlideOptions): Promise<S
 
 async function unsupportedMessage(source: FileSource): Promise<string> {
   if (await TiffFile.isTiff(source)) {
-    if (await isNdpi(source)) {
-      return `${source.path} is a Hamamatsu NDPI slide: Hamamatsu NDPI is not supported yet (supported: ${SUPPORTED}); convert it to OME-TIFF or pyramidal TIFF first, e.g. with QuPath or bfconvert`;
-    }
-    return `${source.path} is a TIFF file but not a tiled slide: its first image has no tiles (Tessera reads tiled pyramids such as Aperio SVS, OME-TIFF and pyramidal TIFF)`;
+    return `${source.path} is a TIFF file but not a tiled slide: its first image has no tiles (supported: ${SUPPORTED})`;
   }
   return `${source.path} is not a slide format Tessera can read (supported: ${SUPPORTED})`;
-}
-
-/** NDPI: a TIFF whose first image carries Hamamatsu's NDPI format flag (tag 65420) or Make "Hamamatsu". */
-async function isNdpi(source: FileSource): Promise<boolean> {
-  try {
-    const file = await TiffFile.open(source);
-    const first = new TiffTags(file.directories[0], file.littleEndian, source.path);
-    return first.has(65420) || /hamamatsu/i.test(first.string(271) ?? '');
-  } catch {
-    return false;
-  }
 }
 
 /** Anything unexpected from a decoder or the file system becomes a SlideError, so callers have one type to catch. */
