@@ -9,10 +9,11 @@ import { registerProbe } from './probe.js';
 import { registerHeatmap } from './heatmap.js';
 import { registerModels } from './models.js';
 import { registerEmbed } from './embed.js';
+import { registerCohort } from './cohort.js';
 
 type Register = (program: Command) => void;
 
-const commands: Register[] = [registerInfo, registerRegion, registerAssociated, registerTile, registerServe, registerProbe, registerHeatmap, registerModels, registerEmbed];
+const commands: Register[] = [registerInfo, registerRegion, registerAssociated, registerTile, registerServe, registerProbe, registerHeatmap, registerModels, registerEmbed, registerCohort];
 
 export function registerCommands(program: Command): void {
   for (const register of commands) register(program);
