@@ -84,7 +84,7 @@ if (electron.path) {
   const child = spawn(electron.path, [root, ...args], { cwd: root, stdio: 'inherit' });
   child.on('exit', (code) => process.exit(code ?? 0));
 } else {
-  process.stderr.write(`start: ${electron.why}, so Tessera runs as a browser host instead. Open the URL below.\n`);
+  process.stderr.write(`start: ${electron.why}, so Tessera runs as a browser host instead. Open the URL below (it carries the access token).\n`);
   const child = spawn(process.execPath, [join(root, 'bin', 'tessera.js'), 'serve', ...args], { cwd: root, stdio: 'inherit' });
   for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
   child.on('exit', (code) => process.exit(code ?? 0));

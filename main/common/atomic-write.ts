@@ -15,6 +15,11 @@ export interface AtomicWriteOptions {
   overwrite?: boolean;
   /** How the temp file is opened (tests inject failing handles here); default fs/promises `open`. */
   openFile?: typeof open;
+  /**
+   * Checked again right before the rename that replaces `path` (exports pass `checkReplaceable`, so a
+   * device or FIFO put there meanwhile is not replaced); throwing removes the temp file, `path` stays.
+   */
+  beforeReplace?: (path: string) => Promise<void>;
 }
 
 /**
@@ -42,6 +47,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
       failure ??= err;
     }
     if (failure !== null) throw failure;
+    if (options.beforeReplace) await options.beforeReplace(path);
     if (options.overwrite === false) {
       try {
         await link(temp, path);

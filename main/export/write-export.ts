@@ -1,6 +1,8 @@
-// Every export goes through here: atomic, and never over an existing file unless asked.
+// Every export goes through here: atomic, never over an existing file unless asked, only at an absolute
+// path and only as a regular file (never over a device, FIFO or folder).
 import { extname } from 'node:path';
 import { writeFileAtomic } from '../common/atomic-write.js';
+import { checkExportTarget, checkReplaceable } from '../common/export-target.js';
 
 export type ExportFormat = 'png' | 'tif' | 'geojson' | 'csv' | 'html';
 
@@ -12,6 +14,8 @@ export function exportFormatOf(path: string): ExportFormat {
   return f;
 }
 
+/** Throws ExportTargetError (relative path, NUL byte, not a regular file there) before writing anything. */
 export async function writeExport(path: string, data: string | Uint8Array, options: { overwrite?: boolean } = {}): Promise<void> {
-  await writeFileAtomic(path, data, { overwrite: options.overwrite === true });
+  await checkExportTarget(path);
+  await writeFileAtomic(path, data, { overwrite: options.overwrite === true, beforeReplace: checkReplaceable });
 }

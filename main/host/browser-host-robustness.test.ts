@@ -32,8 +32,12 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+const TOKEN = 't'.repeat(32);
+/** What every request to the host carries: its access token. */
+const auth = { 'x-tessera-token': TOKEN };
+
 function start(api: TesseraApi = createTesseraApi({ slides, transport: 'browser' })): Promise<BrowserHost> {
-  return startBrowserHost({ api, slides, rendererDir: join(dir, 'renderer') });
+  return startBrowserHost({ api, slides, rendererDir: join(dir, 'renderer'), token: TOKEN });
 }
 
 /** Resolves with what `socket` received once it closes, or after `ms` (then destroys it). */
@@ -65,6 +69,7 @@ async function rawWebSocket(port: number): Promise<Socket> {
       'Connection: Upgrade',
       `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`,
       'Sec-WebSocket-Version: 13',
+      `X-Tessera-Token: ${TOKEN}`,
       '',
       '',
     ].join('\r\n'),
@@ -109,10 +114,10 @@ function frame(opcode: number, payload: Buffer, options: { mask?: boolean; lengt
 }
 
 async function assertStillServing(host: BrowserHost): Promise<void> {
-  const list = await fetch(`${host.url}slides`);
+  const list = await fetch(`${host.base}slides`, { headers: auth });
   assert.equal(list.status, 200);
   assert.equal(((await list.json()) as { id: string }[])[0].id, id);
-  const ws = new WebSocket(`ws://127.0.0.1:${host.port}/api/events`, { origin: `http://127.0.0.1:${host.port}` });
+  const ws = new WebSocket(`ws://127.0.0.1:${host.port}/api/events`, { origin: `http://127.0.0.1:${host.port}`, headers: auth });
   try {
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
     const reply = new Promise<{ id: number; result: { id: string } }>((resolve, reject) => {
@@ -172,7 +177,7 @@ test('malformed WebSocket frames close that socket only; the host keeps serving 
       socket.on('error', () => {});
       await new Promise((resolve) => socket.once('connect', resolve));
       socket.write(
-        `GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:${host.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n`,
+        `GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:${host.port}\r\nX-Tessera-Token: ${TOKEN}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n`,
       );
       socket.resetAndDestroy();
     }
@@ -186,9 +191,9 @@ test('a request body over 1 MiB gets 413, not a connection reset; the host keeps
   const host = await start();
   try {
     const big = JSON.stringify({ path: 'x'.repeat((1 << 20) + 16) });
-    const r = await fetch(`${host.url}api/openSlide`, {
+    const r = await fetch(`${host.base}api/openSlide`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...auth },
       body: big,
     });
     assert.equal(r.status, 413);
@@ -211,7 +216,7 @@ test('a request body over 1 MiB gets 413, not a connection reset; the host keeps
     });
     const length = 4 << 20;
     socket.write(
-      `POST /api/openSlide HTTP/1.1\r\nHost: 127.0.0.1:${host.port}\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`,
+      `POST /api/openSlide HTTP/1.1\r\nHost: 127.0.0.1:${host.port}\r\nX-Tessera-Token: ${TOKEN}\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`,
     );
     for (let sent = 0; sent < length; sent += 1 << 16) socket.write(Buffer.alloc(1 << 16, 0x20));
     const { head, error } = await response;
@@ -219,9 +224,9 @@ test('a request body over 1 MiB gets 413, not a connection reset; the host keeps
     assert.equal(error, null, `raw 4 MiB POST: ${error}`);
     assert.match(head, /^HTTP\/1\.1 413 /);
     // Just under the limit is still read (and fails for its own reason, not its size).
-    const ok = await fetch(`${host.url}api/openSlide`, {
+    const ok = await fetch(`${host.base}api/openSlide`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...auth },
       body: JSON.stringify({ path: join(dir, 'none.svs') }),
     });
     assert.notEqual(ok.status, 413);
@@ -237,7 +242,7 @@ test('malformed percent-encoding in an API path is 400, not 500', async () => {
     for (const path of ['/api/%E0%A4%A', '/api/%', '/api/%zz']) {
       const r = await fetch(`http://127.0.0.1:${host.port}${path}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...auth },
         body: 'null',
       });
       assert.equal(r.status, 400, path);
@@ -271,9 +276,9 @@ test('a 500 never carries a file path or a temp file name, over HTTP or the WebS
   const host = await start(api);
   try {
     for (const method of ['listRecentSlides', 'getAppInfo']) {
-      const r = await fetch(`${host.url}api/${method}`, {
+      const r = await fetch(`${host.base}api/${method}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...auth },
         body: 'null',
       });
       assert.equal(r.status, 500, method);
@@ -284,7 +289,7 @@ test('a 500 never carries a file path or a temp file name, over HTTP or the WebS
       );
       if (method === 'listRecentSlides') assert.match(text, /no space left on device/i);
     }
-    const ws = new WebSocket(`ws://127.0.0.1:${host.port}/api/events`, { origin: `http://127.0.0.1:${host.port}` });
+    const ws = new WebSocket(`ws://127.0.0.1:${host.port}/api/events`, { origin: `http://127.0.0.1:${host.port}`, headers: auth });
     try {
       await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
       const reply = new Promise<string>((resolve) => ws.once('message', (d) => resolve(String(d))));

@@ -28,7 +28,11 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function start(options: { token?: string | null } = {}): Promise<BrowserHost> {
+const TOKEN = 'k'.repeat(32);
+/** What every request to the host carries: its access token. */
+const auth = { 'x-tessera-token': TOKEN };
+
+function start(options: { token?: string } = { token: TOKEN }): Promise<BrowserHost> {
   return startBrowserHost({ api: createTesseraApi({ slides, transport: 'browser' }), slides, rendererDir: join(dir, 'renderer'), ...options });
 }
 
@@ -48,15 +52,15 @@ function rawGet(port: number, path: string, headers: Record<string, string> = {}
 test('loopback host: renderer, Deep Zoom layout, CSP, and no way out of the served folders', async () => {
   const host = await start();
   try {
-    assert.match(host.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
-    assert.equal(host.token, null);
-    const index = await rawGet(host.port, '/');
+    assert.equal(host.url, `http://127.0.0.1:${host.port}/?token=${TOKEN}`);
+    assert.equal(host.base, `http://127.0.0.1:${host.port}/`);
+    const index = await rawGet(host.port, '/', auth);
     assert.equal(index.status, 200);
     assert.match(String(index.headers['content-security-policy']), /script-src 'self'/);
-    const list = JSON.parse((await rawGet(host.port, '/slides')).body) as { id: string }[];
+    const list = JSON.parse((await rawGet(host.port, '/slides', auth)).body) as { id: string }[];
     assert.equal(list[0].id, id);
-    assert.equal((await rawGet(host.port, `/slides/${id}.dzi`)).status, 200);
-    assert.equal((await rawGet(host.port, `/slides/${id}_files/9/0_0.jpeg`)).status, 200);
+    assert.equal((await rawGet(host.port, `/slides/${id}.dzi`, auth)).status, 200);
+    assert.equal((await rawGet(host.port, `/slides/${id}_files/9/0_0.jpeg`, auth)).status, 200);
     for (const path of [
       '/../secret.txt',
       '/%2e%2e/secret.txt',
@@ -67,7 +71,7 @@ test('loopback host: renderer, Deep Zoom layout, CSP, and no way out of the serv
       '/..%5csecret.txt',
       '//etc/passwd',
     ]) {
-      const r = await rawGet(host.port, path);
+      const r = await rawGet(host.port, path, auth);
       assert.ok(r.status >= 400, `${path} -> ${r.status}`);
       assert.doesNotMatch(r.body, /secret$/, path);
     }
@@ -79,37 +83,93 @@ test('loopback host: renderer, Deep Zoom layout, CSP, and no way out of the serv
 test('loopback host refuses foreign Host headers (DNS rebinding) and cross-origin API calls', async () => {
   const host = await start();
   try {
-    assert.equal((await rawGet(host.port, '/slides', { host: 'evil.example:80' })).status, 421);
-    assert.equal((await rawGet(host.port, '/slides', { host: `localhost:${host.port}` })).status, 200);
-    const cross = await fetch(`${host.url}api/listSlides`, {
+    assert.equal((await rawGet(host.port, '/slides', { ...auth, host: 'evil.example:80' })).status, 421);
+    assert.equal((await rawGet(host.port, '/slides', { ...auth, host: `localhost:${host.port}` })).status, 200);
+    const cross = await fetch(`${host.base}api/listSlides`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', origin: 'http://evil.example' },
+      headers: { 'content-type': 'application/json', origin: 'http://evil.example', ...auth },
       body: 'null',
     });
     assert.equal(cross.status, 403);
-    const form = await fetch(`${host.url}api/listSlides`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'null' });
+    const form = await fetch(`${host.base}api/listSlides`, { method: 'POST', headers: { 'content-type': 'text/plain', ...auth }, body: 'null' });
     assert.equal(form.status, 415);
-    assert.equal((await fetch(`${host.url}api/listSlides`)).status, 405);
+    assert.equal((await fetch(`${host.base}api/listSlides`, { headers: auth })).status, 405);
   } finally {
     await host.close();
   }
 });
 
-test('with an access token every request must carry it; the first page load sets a cookie', async () => {
-  const host = await start({ token: 'k'.repeat(32) });
+test('a loopback host started without a token option still makes one up, random per host', async () => {
+  const a = await start({});
+  const b = await start({});
+  try {
+    for (const host of [a, b]) {
+      assert.match(host.token, /^[A-Za-z0-9_-]{32,}$/);
+      assert.equal(host.url, `http://127.0.0.1:${host.port}/?token=${host.token}`);
+      assert.equal((await rawGet(host.port, '/slides')).status, 401);
+    }
+    assert.notEqual(a.token, b.token);
+    assert.equal((await rawGet(a.port, '/slides', { 'x-tessera-token': b.token })).status, 401);
+    await assert.rejects(start({ token: 'short' }), /at least 16/);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+test('on loopback every request must carry the token: page, tiles, API (open, import, export) and WebSocket', async () => {
+  const host = await start();
+  try {
+    assert.equal((await rawGet(host.port, '/')).status, 401);
+    assert.equal((await rawGet(host.port, '/slides')).status, 401);
+    assert.equal((await rawGet(host.port, `/slides/${id}.dzi`)).status, 401);
+    assert.equal((await rawGet(host.port, `/slides/${id}_files/9/0_0.jpeg`)).status, 401);
+    assert.equal((await rawGet(host.port, `/slides/${id}.dzi?token=wrong`)).status, 401);
+    assert.equal((await rawGet(host.port, `/slides/${id}.dzi`, { 'x-tessera-token': 'k'.repeat(31) + 'j' })).status, 401);
+    assert.equal((await rawGet(host.port, `/slides/${id}.dzi`, { cookie: `tessera_token_${host.port}=wrong` })).status, 401);
+    for (const [method, params] of [
+      ['openSlide', { path: join(dir, 'secret.txt') }],
+      ['importAnnotations', { slideId: id, path: join(dir, 'secret.txt') }],
+      ['exportAnnotations', { slideId: id, path: join(dir, 'out.geojson'), overwrite: true }],
+      ['listSlides', null],
+    ] as const) {
+      const r = await fetch(`${host.base}api/${method}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: host.base.slice(0, -1) },
+        body: JSON.stringify(params),
+      });
+      assert.equal(r.status, 401, method);
+      assert.doesNotMatch(await r.text(), /secret/, method);
+    }
+    const ws = new WebSocket(`ws://127.0.0.1:${host.port}/api/events`, { origin: `http://127.0.0.1:${host.port}` });
+    const refused = await new Promise<number>((resolve) => {
+      ws.on('open', () => resolve(101));
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on('error', () => resolve(0));
+    });
+    ws.terminate();
+    assert.equal(refused, 403);
+  } finally {
+    await host.close();
+  }
+});
+
+test('the first tokened page load sets an HttpOnly SameSite=Strict cookie (one per port) that tiles and the WebSocket use', async () => {
+  const host = await start();
   try {
     assert.match(host.url, /\?token=k{32}$/);
-    assert.equal((await rawGet(host.port, '/')).status, 401);
-    assert.equal((await rawGet(host.port, `/slides/${id}.dzi`)).status, 401);
-    assert.equal((await rawGet(host.port, `/slides/${id}.dzi?token=wrong`)).status, 401);
-    const page = await rawGet(host.port, `/?token=${'k'.repeat(32)}`);
+    const page = await rawGet(host.port, `/?token=${TOKEN}`);
     assert.equal(page.status, 200);
-    const cookie = String((page.headers['set-cookie'] as string[])[0]).split(';')[0];
-    assert.match(String((page.headers['set-cookie'] as string[])[0]), /HttpOnly; SameSite=Strict/);
+    const setCookie = String((page.headers['set-cookie'] as string[])[0]);
+    assert.match(setCookie, new RegExp(`^tessera_token_${host.port}=k{32}; Path=/; HttpOnly; SameSite=Strict$`));
+    const cookie = setCookie.split(';')[0];
     assert.equal((await rawGet(host.port, `/slides/${id}.dzi`, { cookie })).status, 200);
-    assert.equal((await rawGet(host.port, `/slides/${id}.dzi`, { 'x-tessera-token': 'k'.repeat(32) })).status, 200);
-    const ws = new WebSocket(`ws://127.0.0.1:${host.port}/api/events`);
-    await new Promise<void>((resolve) => ws.on('error', () => resolve()).on('unexpected-response', () => resolve()));
+    assert.equal((await rawGet(host.port, `/slides/${id}_files/9/0_0.jpeg`, { cookie })).status, 200);
+    assert.equal((await rawGet(host.port, `/slides/${id}.dzi`, auth)).status, 200);
+    // A cookie of the same name for another port is not this host's.
+    assert.equal((await rawGet(host.port, `/slides/${id}.dzi`, { cookie: `tessera_token_1=${TOKEN}` })).status, 401);
+    const ws = new WebSocket(`ws://127.0.0.1:${host.port}/api/events`, { origin: `http://127.0.0.1:${host.port}`, headers: { cookie } });
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
     ws.terminate();
   } finally {
     await host.close();
@@ -119,7 +179,7 @@ test('with an access token every request must carry it; the first page load sets
 test('a non-loopback address gets a random token', async () => {
   const host = await startBrowserHost({ api: createTesseraApi({ slides, transport: 'browser' }), slides, host: '0.0.0.0', rendererDir: dir });
   try {
-    assert.ok(host.token && host.token.length >= 32);
+    assert.ok(host.token.length >= 32);
     assert.ok(host.url.endsWith(`?token=${host.token}`));
   } finally {
     await host.close();
@@ -129,7 +189,7 @@ test('a non-loopback address gets a random token', async () => {
 test('WebSocket carries RPC replies and service events', async () => {
   const host = await start();
   try {
-    const ws = new WebSocket(`ws://127.0.0.1:${host.port}/api/events`, { origin: `http://127.0.0.1:${host.port}` });
+    const ws = new WebSocket(`ws://127.0.0.1:${host.port}/api/events`, { origin: `http://127.0.0.1:${host.port}`, headers: auth });
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
     const messages: { id?: number; result?: unknown; event?: { type: string } }[] = [];
     ws.on('message', (d) => messages.push(JSON.parse(String(d))));

@@ -2,9 +2,11 @@
 // `/slides/…` goes to the shared slide routes, `POST /api/<method>` and WebSocket `/api/events` to the
 // shared dispatcher, everything else to the compiled renderer.
 //
-// Safety: by default it listens on 127.0.0.1 only and checks the Host header (a web page elsewhere
-// cannot reach it by DNS rebinding). Listening on any other address requires a random access token on
-// every request (query `?token=`, header `x-tessera-token`, or the cookie the first page load sets).
+// Safety: every request needs the host's random per-session access token, as Jupyter does (query
+// `?token=` in the printed URL, header `x-tessera-token`, or the HttpOnly SameSite=Strict cookie the first
+// tokened page load sets): on a shared machine another local account can reach 127.0.0.1 too. By default it
+// listens on 127.0.0.1 only and checks the Host header (a web page elsewhere cannot reach it by DNS
+// rebinding).
 //
 // Robustness: bad input costs one request or one socket, never the process. Bodies over 1 MiB get 413,
 // malformed frames close that WebSocket (with the protocol's close code), and a 500 carries no file path.
@@ -25,24 +27,27 @@ export interface BrowserHostOptions {
   slides: SlideService;
   /** 0 (default) picks a free port. */
   port?: number;
-  /** Listen address; default 127.0.0.1. Anything but loopback turns the access token on. */
+  /** Listen address; default 127.0.0.1. */
   host?: string;
   rendererDir?: string;
-  /** Force a token (tests); by default one is generated only for non-loopback addresses. */
-  token?: string | null;
+  /** Force a token (tests); by default a random one. There is always one: it cannot be turned off. */
+  token?: string;
 }
 
 export interface BrowserHost {
-  /** The URL to open, token included when there is one. */
+  /** The URL to open, with the access token: `http://127.0.0.1:PORT/?token=…`. */
   url: string;
+  /** The root URL without the token (`http://127.0.0.1:PORT/`), for clients that send it otherwise. */
+  base: string;
   port: number;
-  token: string | null;
+  /** The access token every request must carry. */
+  token: string;
   close(): Promise<void>;
 }
 
 const MAX_BODY = 1 << 20;
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
-const TOKEN_COOKIE = 'tessera_token';
+const MIN_TOKEN_LENGTH = 16;
 
 function send(res: ServerResponse, r: RouteResponse, head = false): void {
   res.writeHead(r.status, {
@@ -142,10 +147,14 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
   const { api, slides } = options;
   const listenHost = options.host ?? '127.0.0.1';
   const loopback = LOOPBACK.has(listenHost);
-  const token = options.token !== undefined ? options.token : loopback ? null : randomBytes(24).toString('base64url');
+  const token = options.token ?? randomBytes(24).toString('base64url');
+  if (token.length < MIN_TOKEN_LENGTH || !/^[A-Za-z0-9_-]+$/.test(token))
+    throw new Error(`the access token must be at least ${MIN_TOKEN_LENGTH} URL-safe characters (A-Z a-z 0-9 _ -)`);
   const rendererDir = options.rendererDir ?? defaultRendererDir;
   const csp = contentSecurityPolicy();
   let port = 0;
+  // Cookies are not scoped by port: one name per port keeps two hosts on 127.0.0.1 from clobbering each other.
+  let tokenCookie = 'tessera_token';
 
   /** Host-header check against DNS rebinding (loopback only; the token covers the rest). */
   const hostAllowed = (req: IncomingMessage): boolean => {
@@ -157,14 +166,13 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
     const origin = req.headers.origin;
     return origin === undefined || origin === `http://${req.headers.host}`;
   };
-  /** Null when authorised; else the response to send. `setCookie` when the token came in the query. */
+  /** Whether the request carries the token; `setCookie` when it came in the query. */
   const authorise = (req: IncomingMessage, url: URL): { ok: boolean; setCookie: boolean } => {
-    if (!token) return { ok: true, setCookie: false };
     const fromQuery = url.searchParams.get('token');
     if (fromQuery && sameToken(fromQuery, token)) return { ok: true, setCookie: true };
     const header = req.headers['x-tessera-token'];
     if (typeof header === 'string' && sameToken(header, token)) return { ok: true, setCookie: false };
-    const cookie = cookieValue(req, TOKEN_COOKIE);
+    const cookie = cookieValue(req, tokenCookie);
     return { ok: cookie !== null && sameToken(cookie, token), setCookie: false };
   };
 
@@ -205,8 +213,8 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
     if (!auth.ok) return send(res, text(401, 'This Tessera host needs its access token: open the URL it printed'));
     route(req, url).then(
       (r) => {
-        if (auth.setCookie && token) {
-          r.headers['set-cookie'] = `${TOKEN_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict`;
+        if (auth.setCookie) {
+          r.headers['set-cookie'] = `${tokenCookie}=${token}; Path=/; HttpOnly; SameSite=Strict`;
         }
         send(res, r, req.method === 'HEAD');
       },
@@ -271,9 +279,11 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
     });
   });
   port = (server.address() as AddressInfo).port;
+  tokenCookie = `tessera_token_${port}`;
   const base = `http://${loopback ? '127.0.0.1' : publicAddress(listenHost)}:${port}/`;
   return {
-    url: token ? `${base}?token=${token}` : base,
+    url: `${base}?token=${token}`,
+    base,
     port,
     token,
     async close() {

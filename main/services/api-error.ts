@@ -1,5 +1,6 @@
 // Errors that cross a transport: a code for programs, a message for people, an HTTP status for the host.
 import { isSlideError } from '../slide/slide-errors.js';
+import { ExportTargetError } from '../common/export-target.js';
 import type { ApiErrorPayload } from '../contracts/tessera-api.js';
 
 export class ApiError extends Error {
@@ -27,6 +28,7 @@ const slideErrorStatus: Record<string, number> = {
 /** Any thrown value as the payload a renderer shows, and the HTTP status that goes with it. */
 export function toApiError(err: unknown): ApiErrorPayload & { status: number } {
   if (err instanceof ApiError) return { code: err.code, message: err.message, status: err.status };
+  if (err instanceof ExportTargetError) return { code: 'invalid-argument', message: err.message, status: 400 };
   if (isSlideError(err)) return { code: err.code, message: err.message, status: slideErrorStatus[err.code] ?? 500 };
   if (err instanceof RangeError) return { code: 'invalid-argument', message: err.message, status: 400 };
   const message = err instanceof Error ? err.message : String(err);

@@ -1,5 +1,6 @@
 // `tessera serve [slides…] [--port N] [--host ADDR] [--tile-layout native|openslide] [--no-open]`: the
-// browser host. Prints the URL on stdout (one line, for scripts) and keeps serving until interrupted.
+// browser host. Prints the URL with its access token (`http://127.0.0.1:PORT/?token=…`) on stdout (one
+// line, for scripts) and keeps serving until interrupted.
 // `--tile-layout openslide` serves OpenSlide's 254/1 Deep Zoom layout (for DZI clients that compare
 // with OpenSlide); the default serves each slide in its native-aligned layout (default-slide-backend.ts).
 import { spawn } from 'node:child_process';
@@ -25,7 +26,7 @@ export function registerServe(program: Command): void {
     .description('Serve the viewer and slides to a web browser (127.0.0.1 unless --host; prints the URL)')
     .argument('[slides...]', 'slide files to open (default: the built-in sample slide)')
     .option('--port <n>', 'port to listen on (default: a free port)')
-    .option('--host <addr>', 'address to listen on; anything but loopback requires the printed access token')
+    .option('--host <addr>', 'address to listen on (default 127.0.0.1); every request needs the access token in the printed URL')
     .option('--tile-layout <layout>', "Deep Zoom layout: 'native' (stored tile size, no overlap, where the slide allows) or 'openslide' (254/1)", 'native')
     .option('--no-open', 'do not open a web browser')
     .action(async (slidePaths: string[], opts: { port?: string; host?: string; tileLayout: string; open: boolean }) => {
