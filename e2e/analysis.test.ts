@@ -194,6 +194,11 @@ describe('analysis loop in the browser host', { skip: skipWithoutChromium }, () 
       undefined,
       { timeout: 30_000 },
     );
+    // The legend on the viewer names the probe and the slide it was trained on.
+    await page.waitForSelector('[data-testid="viewer-heatmap-legend"] [data-testid="viewer-legend-probe"]');
+    assert.match((await page.textContent('[data-testid="viewer-legend-trained-on"]')) ?? '', /Trained on this slide/);
+    // Low values fade out by default (the opacity ramp); without it every scored point is coloured.
+    await page.uncheck('[data-testid="heatmap-ramp"]');
     // Let the last refetch after the final batch land.
     await page.waitForTimeout(1200);
     const s = await sample();
@@ -202,11 +207,44 @@ describe('analysis loop in the browser host', { skip: skipWithoutChromium }, () 
     // Viridis: green rises monotonically with probability.
     assert.ok(s.tumour[1] > s.normal[1] + 40, `tumour hotter than normal: ${JSON.stringify(s)}`);
     await page.screenshot({ path: join(shots, 'analysis-02-heatmap.png') });
+
+    // The embedding badge stays clear of the scale bar (and its label).
+    const boxes = await page.evaluate(() =>
+      ['embedding-status', 'scale-bar'].map((id) => {
+        const r = document.querySelector(`[data-testid="${id}"]`).getBoundingClientRect();
+        return { left: r.left, right: r.right, top: r.top, bottom: r.bottom };
+      }),
+    );
+    const [badge, bar] = boxes;
+    const overlap = badge.left < bar.right && bar.left < badge.right && badge.top < bar.bottom && bar.top < badge.bottom;
+    assert.ok(!overlap, `embedding badge ${JSON.stringify(badge)} covers the scale bar ${JSON.stringify(bar)}`);
+    await page.screenshot({ path: join(shots, 'analysis-02b-badge-and-scale-bar.png'), clip: { x: 0, y: 0, width: 1100, height: 900 } });
   });
 
   test('exports PNG, pyramidal TIFF, GeoJSON, CSV and the HTML report, each parsed back', async () => {
     await page.click('[data-testid="open-export"]');
     await page.waitForSelector('[data-testid="export-dialog"]');
+    // At the defaults (format PNG, resolution, path): the form is valid and the file goes to the per-user
+    // exports folder, not the slide's folder.
+    const exportsFolder = join(tmp, 'data', 'exports');
+    await page.waitForFunction(
+      (f) => (document.querySelector('[data-testid="export-path"]')?.value ?? '').startsWith(f),
+      exportsFolder,
+    );
+    assert.ok(Number(await page.inputValue('[data-testid="export-downsample"]')) >= 1, 'a valid default resolution');
+    await page.click('[data-testid="export-submit"]');
+    await page.waitForSelector('[data-testid="export-result"]', { timeout: 30_000 });
+    const defaultPng = (await page.getAttribute('[data-testid="export-result"]', 'data-path')) ?? '';
+    assert.ok(defaultPng.startsWith(join(exportsFolder, 'tessera-sample-he-v')), defaultPng);
+    assert.match(defaultPng, /-tumour-heatmap\.png$/);
+    assert.equal((await sharp(defaultPng).metadata()).format, 'png');
+    await page.selectOption('[data-testid="export-format"]', 'tiff');
+    await page.fill('[data-testid="export-path"]', join(exportsFolder, 'defaults.tif'));
+    await page.click('[data-testid="export-submit"]');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="export-result"]').length === 2, undefined, {
+      timeout: 30_000,
+    });
+    assert.equal((await sharp(join(exportsFolder, 'defaults.tif')).metadata()).format, 'tiff');
     const exportAs = async (format: string, file: string, extra?: () => Promise<void>) => {
       await page.selectOption('[data-testid="export-format"]', format);
       await page.fill('[data-testid="export-path"]', join(out, file));
@@ -241,6 +279,13 @@ describe('analysis loop in the browser host', { skip: skipWithoutChromium }, () 
       before,
     );
     await page.keyboard.press('Escape');
+    // Reopened, the dialog proposes the folder last exported to.
+    await page.click('[data-testid="open-export"]');
+    await page.waitForFunction(
+      (f) => (document.querySelector('[data-testid="export-path"]')?.value ?? '').startsWith(f),
+      join(out, '/'),
+    );
+    await page.keyboard.press('Escape');
 
     const png = await sharp(join(out, 'heatmap.png')).metadata();
     assert.deepEqual([png.format, png.width, png.height, png.channels], ['png', 320, 240, 4]);
@@ -260,7 +305,7 @@ describe('analysis loop in the browser host', { skip: skipWithoutChromium }, () 
     assert.match(name, /^tessera-sample-he-v\d+\.tiff$/);
     assert.equal(Number(mpp), 0.5);
     assert.equal(Number(size), 448);
-    assert.ok(Number(x) % 448 === 0 && Number(y) % 448 === 0);
+    assert.ok(Number(x) % 224 === 0 && Number(y) % 224 === 0, 'patches on the half-patch (overlapping) grid');
     assert.ok(Math.abs(Number(pt) + Number(pn) - 1) < 1e-3);
     const html = await readFile(join(out, 'report.html'), 'utf8');
     assert.match(html, /<svg[^>]*>[\s\S]*<polyline/);
@@ -337,6 +382,119 @@ describe('analysis loop in the browser host', { skip: skipWithoutChromium }, () 
     await waitForCount(count + 1);
     await page.keyboard.press('Control+z');
     await waitForCount(count + 2);
+  });
+
+  test('double-click closes a polygon: no stray vertex, no new polygon', async () => {
+    await page.click('[data-testid="class-option"][data-class="Background"]');
+    await page.click('[data-testid="tool-polygon"]');
+    const draft = () => page.getAttribute('[data-testid="annotation-layer"]', 'data-draft-vertices');
+    const newest = () =>
+      page.evaluate(() => {
+        const list = window.__tessera.analysis.list;
+        const g = list[list.length - 1].geometry;
+        return g.type === 'polygon' ? g.rings[0].length : -1;
+      });
+    // Three vertices clicked quickly, then a double-click elsewhere: that is the fourth and last vertex.
+    const a = await toPage([
+      [3100, 4200],
+      [3700, 4250],
+      [3650, 4800],
+      [3150, 4750],
+    ]);
+    let count = await annotationCount();
+    for (const [x, y] of a.slice(0, 3)) await page.mouse.click(x, y);
+    await page.mouse.dblclick(...a[3]);
+    await waitForCount(count + 1);
+    assert.equal(await newest(), 4);
+    await page.waitForTimeout(400);
+    assert.equal(await draft(), '0', 'no polygon left open or started');
+    assert.equal(await annotationCount(), count + 1);
+
+    // Double-clicking on the first vertex closes it there (the first click closes, the second adds nothing).
+    const b = await toPage([
+      [3100, 5000],
+      [3700, 5050],
+      [3400, 5600],
+    ]);
+    count = await annotationCount();
+    for (const [x, y] of b) await page.mouse.click(x, y);
+    await page.mouse.dblclick(b[0][0] + 1, b[0][1] + 1);
+    await waitForCount(count + 1);
+    assert.equal(await newest(), 3);
+    await page.waitForTimeout(400);
+    assert.equal(await draft(), '0', 'no stray vertex');
+    await page.screenshot({ path: join(shots, 'analysis-07-double-click-polygons.png') });
+    await page.click('[data-testid="tool-pan"]');
+  });
+
+  test('classes: no silent recolour, distinct colours, rename, delete with a choice, hide; list shows and zooms', async () => {
+    const classes = () => page.evaluate(() => window.__tessera.analysis.classes.map((c: { name: string; colour: number[] }) => [c.name, c.colour.join(',')]));
+    const tumourBefore = (await classes()).find((c: string[]) => c[0] === 'Tumour');
+    await page.fill('[data-testid="new-class-name"]', 'Tumour');
+    await page.click('[data-testid="add-class"]');
+    await page.waitForSelector('[data-testid="notice-error"]:has-text("already exists")');
+    await page.click('[data-testid="notice-error"] button');
+    assert.deepEqual((await classes()).find((c: string[]) => c[0] === 'Tumour'), tumourBefore, 'Tumour not recoloured');
+    for (const name of ['Necrosis', 'Fat']) {
+      await page.fill('[data-testid="new-class-name"]', name);
+      await page.click('[data-testid="add-class"]');
+      await page.waitForSelector(`[data-testid="class-option"][data-class="${name}"]`);
+    }
+    const colours = (await classes()).map((c: string[]) => c[1]);
+    assert.equal(new Set(colours).size, colours.length, `distinct colours ${colours.join(' ')}`);
+
+    const ofClass = (name: string) => page.locator(`[data-testid="annotation-item"][data-class="${name}"]`).count();
+    await page.click('[data-testid="toggle-class-manager"]');
+    const background = await ofClass('Background');
+    assert.equal(background, 2);
+    await page.click('[data-testid="class-row"][data-class="Background"] [data-testid="class-rename"]');
+    await page.fill('[data-testid="class-rename-input"]', 'Glass');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('[data-testid="class-row"][data-class="Glass"]');
+    assert.equal(await ofClass('Glass'), 2);
+    await page.screenshot({ path: join(shots, 'analysis-08-classes.png') });
+    const stroma = await ofClass('Stroma');
+    await page.click('[data-testid="class-row"][data-class="Glass"] [data-testid="class-delete"]');
+    await page.selectOption('[data-testid="class-delete-move-to"]', 'Stroma');
+    await page.screenshot({ path: join(shots, 'analysis-09-delete-class.png') });
+    await page.click('[data-testid="class-delete-move"]');
+    await page.waitForFunction(() => !document.querySelector('[data-testid="class-row"][data-class="Glass"]'));
+    assert.equal(await ofClass('Stroma'), stroma + 2);
+    await page.keyboard.press('Control+z');
+    await page.waitForSelector('[data-testid="class-row"][data-class="Glass"]');
+    assert.equal(await ofClass('Glass'), 2);
+
+    // Hide a class: its annotations are not drawn.
+    const drawn = async () => Number(await page.getAttribute('[data-testid="annotation-layer"]', 'data-drawn'));
+    const hiddenCount = await ofClass('Glass');
+    await page.click('[data-testid="class-row"][data-class="Glass"] [data-testid="class-hide"]');
+    await page.waitForSelector('[data-testid="class-row"][data-class="Glass"][data-hidden="true"]');
+    assert.ok((await drawn()) >= 0 && hiddenCount === 2);
+
+    // Click a list item: the view zooms to it.
+    const zoomBefore = await page.evaluate(() => window.__tessera.viewer.viewport.getZoom(true));
+    await page.click('[data-testid="annotation-item"][data-class="Normal"] .pick');
+    await page.waitForFunction((z) => window.__tessera.viewer.viewport.getZoom(true) > z * 1.5, zoomBefore);
+    assert.match((await page.textContent('[data-testid="annotation-item"].selected')) ?? '', /#\d+ rectangle/);
+    await page.screenshot({ path: join(shots, 'analysis-10-zoomed-to-annotation.png') });
+  });
+
+  test('re-importing an exported file adds nothing; replace all swaps them', async () => {
+    const file = join(tmp, 'roundtrip.geojson');
+    await page.fill('[data-testid="export-annotations"] input', file).catch(() => {});
+    const count = await annotationCount();
+    await page.evaluate((f) => window.__tessera.analysis.exportAnnotations(f, true), file);
+    await page.fill('[data-testid="import-path"]', file);
+    await page.click('[data-testid="import-annotations"]');
+    await page.waitForSelector('[data-testid="import-report"]');
+    assert.match((await page.textContent('[data-testid="import-report"]')) ?? '', /0 imported .*already on this slide/s);
+    assert.equal(await annotationCount(), count);
+    await page.screenshot({ path: join(shots, 'analysis-11-reimport.png') });
+    await page.selectOption('[data-testid="import-mode"]', 'replace');
+    await page.fill('[data-testid="import-path"]', file);
+    await page.click('[data-testid="import-annotations"]');
+    await page.waitForSelector('[data-testid="notice-info"]:has-text("replacing")');
+    assert.equal(await annotationCount(), count);
   });
 
   test('the page logged no errors', () => {

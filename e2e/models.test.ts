@@ -206,7 +206,8 @@ describe('models, probe files and whole-slide runs in the browser host', { skip:
     await page.waitForFunction((n) => document.querySelectorAll('[data-testid="probe-select"] option').length === n + 1, before);
     await page.waitForSelector('[data-testid="probe-metrics"]');
     const selected = await page.$eval('[data-testid="probe-select"]', (s: any) => s.selectedOptions[0].textContent);
-    assert.equal(selected, 'Colleague probe');
+    // The menu names where a probe was trained, so a probe from another slide is never mistaken for this one's.
+    assert.equal(selected, 'Colleague probe (trained on tessera-sample-he-v1.tiff)');
     await page.click('[data-testid="tissue-run-start"]');
     await page.waitForSelector('[data-testid="tissue-run-progress"][data-state="done"]', { timeout: 60_000 });
     const done = Number(await page.getAttribute('[data-testid="tissue-run-progress"]', 'data-done'));

@@ -22,12 +22,19 @@ export function findClass(classes: readonly AnnotationClass[], name: string): An
   return classes.find((c) => c.name === name);
 }
 
-/** `classes` plus any of `names` not yet there, with colours given or picked from the palette. */
+/** The colour for a new class: the first palette colour no class uses yet, else the palette in turn. */
+export function nextClassColour(classes: readonly AnnotationClass[]): Rgb {
+  const used = new Set(classes.map((c) => c.colour.join(',')));
+  const free = palette.find((p) => !used.has(p.join(',')));
+  return [...(free ?? palette[Math.max(0, classes.length - presetClasses.length) % palette.length])] as Rgb;
+}
+
+/** `classes` plus any of `names` not yet there, with colours given or picked from the palette (distinct). */
 export function withClasses(classes: readonly AnnotationClass[], wanted: readonly { name: string; colour?: Rgb }[]): AnnotationClass[] {
   const out = classes.slice();
   for (const w of wanted) {
     if (findClass(out, w.name)) continue;
-    out.push({ name: w.name, colour: w.colour ?? palette[(out.length - presetClasses.length + palette.length) % palette.length] });
+    out.push({ name: w.name, colour: w.colour ?? nextClassColour(out) });
   }
   return out;
 }

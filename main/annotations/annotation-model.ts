@@ -20,6 +20,8 @@ export interface Annotation {
   /** Overrides the class colour for this annotation only. */
   colour?: Rgb;
   name?: string;
+  /** Free text the pathologist keeps with the annotation. */
+  note?: string;
   /** QuPath's `isLocked`: the UI must not move or reshape it. */
   locked?: boolean;
 }
@@ -27,6 +29,10 @@ export interface Annotation {
 export interface AnnotationClass {
   name: string;
   colour: Rgb;
+  /** Not drawn on the slide (the list still shows its annotations). */
+  hidden?: boolean;
+  /** Its annotations cannot be moved or reshaped (as each annotation's own `locked`). */
+  locked?: boolean;
 }
 
 /** Everything annotated on one slide, as saved. */

@@ -39,7 +39,36 @@ export async function readAnnotationFile(path: string): Promise<ImportedAnnotati
   try {
     return xml ? importAsapXml(text) : importGeoJson(text);
   } catch (err) {
-    (err as Error).message = `${path}: ${(err as Error).message}`;
-    throw err;
+    const safe = withoutFileContents(err);
+    safe.message = `${path}: ${safe.message}`;
+    throw safe;
   }
+}
+
+/**
+ * A document-level parse error without the parser's own message: V8's JSON.parse quotes the first bytes
+ * of its input (`Unexpected token 'r', "root:*:1900"... is not valid JSON`) and the XML parser the
+ * offending character, so pointing the import at /etc/shadow would echo it. Only the position is kept.
+ * Likewise a foreign JSON file's `type` or first object's `id` is not repeated.
+ */
+function withoutFileContents(err: unknown): Error {
+  if (!(err instanceof AnnotationImportError)) return err as Error;
+  // Any JSON array is a "feature list": a foreign file's first object must not have its id echoed.
+  if (err.format === 'geojson' && err.problem === 'is not a GeoJSON Feature') {
+    return new AnnotationImportError('geojson', err.location.replace(/ \(id .*\)$/s, ''), err.problem);
+  }
+  if (err.location !== 'document') return err;
+  if (err.format === 'geojson' && err.problem.startsWith('expected a FeatureCollection')) {
+    return new AnnotationImportError('geojson', 'document', 'expected a FeatureCollection, Feature or array of Features');
+  }
+  if (err.format === 'geojson' && err.problem.startsWith('not JSON')) {
+    const at = /at position (\d+)/.exec(err.problem)?.[1];
+    const end = /Unexpected end of JSON input/.test(err.problem);
+    return new AnnotationImportError('geojson', 'document', `not JSON (${end ? 'it ends too soon' : at ? `a syntax error at character ${at}` : 'a syntax error'})`);
+  }
+  if (err.format === 'asap-xml' && err.problem.startsWith('not well-formed XML')) {
+    const at = /:(\d+):(\d+)\)?$/.exec(err.problem);
+    return new AnnotationImportError('asap-xml', 'document', `not well-formed XML${at ? ` (line ${at[1]}, column ${at[2]})` : ''}`);
+  }
+  return err;
 }

@@ -41,8 +41,25 @@ export interface AnnotationDelta {
   removed: string[];
   canUndo: boolean;
   canRedo: boolean;
-  /** Import notes (skipped detections, lines). */
+  /** Import notes, one line each saying which feature was skipped and why (detections, lines, duplicates). */
   warnings?: string[];
+  /** Import: annotations added, imported ones skipped as already present, existing ones replaced. */
+  imported?: number;
+  duplicates?: number;
+  replaced?: number;
+}
+
+/** One class edit (editAnnotationClass): exactly one of create, rename, delete, or a change of fields. */
+export interface ClassEdit {
+  slideId: string;
+  name: string;
+  create?: boolean;
+  rename?: string;
+  colour?: Rgb;
+  hidden?: boolean;
+  locked?: boolean;
+  /** Delete the class: its annotations are deleted too, or moved to class `to`. */
+  delete?: { annotations: 'delete' } | { annotations: 'move'; to: string };
 }
 
 /** The encoder computing embeddings, as the analysis panel shows it. */
@@ -81,19 +98,44 @@ export interface ProbeSummary {
   warnings: string[];
   /** Where the probe file is. */
   path: string;
+  /** The slides it was trained on: file name (null in older probe files) and content fingerprint. */
+  trainedOn: { name: string | null; slideFingerprint: string }[];
+}
+
+/** Which probe a slide shows: per slide, chosen by the user (training on a slide chooses its probe there). */
+export interface ActiveProbe {
+  slideId: string;
+  /** Null: no probe is applied to this slide (none is, until the user picks one). */
+  probeId: string | null;
+}
+
+/** What a drawn heatmap comes from, as the viewer's legend names it. */
+export interface HeatmapProvenance {
+  probeId: string;
+  name: string;
+  /** File names of the training slides (or a short fingerprint where the probe did not record one). */
+  trainedOn: string[];
+  /** Whether this slide is one of them; false: the probe comes from other slides. */
+  trainedOnThisSlide: boolean;
 }
 
 /**
  * Probabilities of one class on the patch grid, as a raster the overlay draws: cell (c, r) of this
- * raster is grid cell (col0 + c, row0 + r), covering level-0 [(col0 + c)·cellSize, …+cellSize) in x, same in y.
+ * raster is grid cell (col0 + c, row0 + r), covering level-0 [cellOffset + (col0 + c)·cellSize, …+cellSize)
+ * in x, same in y. Cells are centred on patch centres: with overlapping patches (stride t < patch side s)
+ * cellSize is t and cellOffset (s − t)/2; without, cellSize is s and cellOffset 0.
  */
 export interface HeatmapRaster {
   slideId: string;
   probeId: string;
   className: string;
   classNames: string[];
-  /** Cell side in level-0 px (the probe's finest grid). */
+  /** Cell side in level-0 px (the stride of the probe's finest grid). */
   cellSize: number;
+  /** Level-0 px where grid column (and row) 0 starts. */
+  cellOffset: number;
+  /** Patch side in level-0 px (the "show patches" view draws cells; patches overlap when larger). */
+  patchSize: number;
   /** µm/px of that grid. */
   mpp: number;
   col0: number;
@@ -104,6 +146,15 @@ export interface HeatmapRaster {
   scored: number;
   /** Base64 of cols·rows bytes, row-major: 0–250 is probability × 250, 255 is unscored. */
   values: string;
+  /** The probe drawn, and where it was trained: the viewer's legend shows it. */
+  probe: HeatmapProvenance;
+  /** Values this heatmap rests on that were assumed, not read (pixel size, a probe from another slide, …). */
+  assumptions: string[];
+  /**
+   * The tissue mask over the same level-0 bounds as the cells: width·height bytes (1 tissue, 0 glass),
+   * each `downsample` level-0 px square from (x, y). Nothing is drawn on glass. Null: not known.
+   */
+  tissue: { x: number; y: number; downsample: number; width: number; height: number; values: string } | null;
 }
 
 export type AnalysisExportFormat = 'png' | 'tiff' | 'geojson' | 'csv' | 'html';
@@ -121,6 +172,8 @@ export interface ExportRequest {
   threshold?: number;
   /** PNG/TIFF: level-0 px per image px (default a quarter patch). */
   downsample?: number;
+  /** PNG/TIFF: one flat block per patch ("show patches") instead of smooth between patch centres. */
+  patches?: boolean;
   /** `embedded` (default): the patches embedded so far; `all-tissue`: embed the rest of the tissue first. */
   scope?: 'embedded' | 'all-tissue';
   /** Replace an existing file; without it an existing file fails with code `exists`. */

@@ -6,8 +6,13 @@ export interface PatchGrid {
   mpp: number;
   /** Patch side in patch pixels (224 for ViT-S/16). */
   patchSize: number;
-  /** Patch side in level-0 pixels: patchSize × mpp / slide mpp. Patch (i, j) covers [i·s, (i+1)·s) × [j·s, (j+1)·s). */
+  /** Patch side in level-0 pixels: patchSize × mpp / slide mpp. Patch (i, j) covers [i·t, i·t + s) × [j·t, j·t + s). */
   level0Size: number;
+  /**
+   * Distance between neighbouring patch origins in level-0 px (t above), when the patches overlap
+   * (stride < patch size); absent: t = s, the non-overlapping grid. `gridStep` reads it.
+   */
+  level0Stride?: number;
 }
 
 /** Embeddings of N patches of one slide, one model, one grid. Row i of `features` belongs to patch i. */

@@ -120,15 +120,15 @@ test('the IPC handler dispatches every contract method, for our own renderer onl
 
 test('the browser host answers every contract method at POST /api/<method>', async () => {
   for (const method of TESSERA_API_METHODS) {
-    const res = await fetch(`${host.url}api/${method}`, {
+    const res = await fetch(`${host.base}api/${method}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', 'x-tessera-token': host.token },
       body: JSON.stringify(paramsFor[method] ?? null),
     });
     const body = (await res.json()) as { result?: unknown; error?: { code: string } };
     assert.notEqual(body.error?.code, 'unknown-method', method);
     if (mustSucceed.has(method)) assert.equal(res.status, 200, `${method}: ${JSON.stringify(body)}`);
   }
-  const unknown = await fetch(`${host.url}api/toString`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'null' });
+  const unknown = await fetch(`${host.base}api/toString`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-tessera-token': host.token }, body: 'null' });
   assert.equal(unknown.status, 404);
 });

@@ -2,6 +2,7 @@
 // `tessera://` protocol, and the browser host's HTTP + WebSocket) carry exactly this; the renderer
 // imports only types from here. Every method takes at most one JSON params object and returns JSON.
 import type {
+  ActiveProbe,
   AnalysisEvent,
   CheckpointPreview,
   CheckpointWeights,
@@ -19,6 +20,7 @@ import type {
   ProbeSummary,
   Rgb,
   TissueRunResult,
+  ClassEdit,
 } from './analysis.js';
 
 export type * from './analysis.js';
@@ -84,6 +86,8 @@ export interface AppInfo {
   version: string;
   transport: 'electron' | 'browser';
   platform: string;
+  /** The per-user folder exports are proposed in (`<Tessera data folder>/exports`; see README). */
+  exportsFolder: string;
 }
 
 /** The service surface. Errors reject with an ApiError-shaped message (code + message). */
@@ -102,14 +106,32 @@ export interface TesseraApi {
   getAnnotations(params: { slideId: string }): Promise<AnnotationSnapshot>;
   addAnnotation(params: { slideId: string; className: string; geometry: AnnotationGeometry }): Promise<AnnotationDelta>;
   /** Reshapes (moved vertices, moved whole) and/or relabels one annotation. */
-  updateAnnotation(params: { slideId: string; id: string; geometry?: AnnotationGeometry; className?: string }): Promise<AnnotationDelta>;
+  updateAnnotation(params: {
+    slideId: string;
+    id: string;
+    geometry?: AnnotationGeometry;
+    className?: string;
+    /** Its name and note ('' clears them). */
+    name?: string;
+    note?: string;
+  }): Promise<AnnotationDelta>;
   deleteAnnotations(params: { slideId: string; ids: string[] }): Promise<AnnotationDelta>;
   undoAnnotations(params: { slideId: string }): Promise<AnnotationDelta>;
   redoAnnotations(params: { slideId: string }): Promise<AnnotationDelta>;
   /** Adds a user-defined class (or recolours an existing one). */
   setAnnotationClass(params: { slideId: string; name: string; colour: Rgb }): Promise<AnnotationDelta>;
-  /** Imports a QuPath GeoJSON or ASAP XML file on the host; nothing changes when the file is bad. */
-  importAnnotations(params: { slideId: string; path: string }): Promise<AnnotationDelta>;
+  /**
+   * One undoable class edit: `create` a new class (code `exists` when the name is taken; colour default the
+   * next unused palette colour), `rename` it (relabels its annotations), change its `colour`, `hidden` or
+   * `locked`, or `delete` it, deleting its annotations or moving them to another class.
+   */
+  editAnnotationClass(params: ClassEdit): Promise<AnnotationDelta>;
+  /**
+   * Imports a QuPath GeoJSON or ASAP XML file on the host; nothing changes when the file is bad. `merge`
+   * (default) keeps what is there and skips annotations already present (same class and shape), so a file
+   * imported twice adds nothing the second time; `replace` removes all the slide's annotations first (undoable).
+   */
+  importAnnotations(params: { slideId: string; path: string; mode?: 'merge' | 'replace' }): Promise<AnnotationDelta>;
   /** Writes the slide's annotations as QuPath GeoJSON; code `exists` unless `overwrite`. */
   exportAnnotations(params: { slideId: string; path: string; overwrite?: boolean }): Promise<{ path: string; count: number }>;
 
@@ -163,6 +185,10 @@ export interface TesseraApi {
   /** Adds a probe file from elsewhere (a colleague's) to the list. */
   loadProbe(params: { path: string }): Promise<ProbeSummary>;
 
+  /** The probe a slide shows (per slide; none until the user picks one there or trains one on it). */
+  getActiveProbe(params: { slideId: string }): Promise<ActiveProbe>;
+  /** Applies a probe to this slide (null: none); other slides keep theirs. */
+  setActiveProbe(params: { slideId: string; probeId: string | null }): Promise<ActiveProbe>;
   /** A probe's class probabilities on what is embedded of the slide (in `rect`, or everywhere). */
   getHeatmap(params: { slideId: string; probeId: string; className?: string; rect?: LevelRect }): Promise<HeatmapRaster>;
   /** Writes a heatmap (PNG, pyramidal TIFF), regions (GeoJSON), per-patch CSV or the probe report (HTML). */
@@ -192,6 +218,7 @@ const methodSet = {
   undoAnnotations: true,
   redoAnnotations: true,
   setAnnotationClass: true,
+  editAnnotationClass: true,
   importAnnotations: true,
   exportAnnotations: true,
   getEncoderStatus: true,
@@ -206,6 +233,8 @@ const methodSet = {
   trainProbe: true,
   listProbes: true,
   loadProbe: true,
+  getActiveProbe: true,
+  setActiveProbe: true,
   getHeatmap: true,
   exportHeatmap: true,
 } as const satisfies Record<TesseraApiMethod, true>;

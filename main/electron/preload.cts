@@ -25,6 +25,7 @@ const methods = {
   undoAnnotations: true,
   redoAnnotations: true,
   setAnnotationClass: true,
+  editAnnotationClass: true,
   importAnnotations: true,
   exportAnnotations: true,
   getEncoderStatus: true,
@@ -39,6 +40,8 @@ const methods = {
   trainProbe: true,
   listProbes: true,
   loadProbe: true,
+  getActiveProbe: true,
+  setActiveProbe: true,
   getHeatmap: true,
   exportHeatmap: true,
 } as const satisfies Record<TesseraApiMethod, true>;

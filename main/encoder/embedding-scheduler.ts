@@ -44,7 +44,8 @@ export class EmbeddingScheduler extends EventEmitter {
   constructor(
     private readonly service: EmbeddingService,
     private readonly slide: SlideContext,
-    private readonly options: { mpps?: number[]; batchSize?: number } = {},
+    /** `stride`: patch px between patch origins (default the patch size); the app embeds its heatmap grid. */
+    private readonly options: { mpps?: number[]; batchSize?: number; stride?: number } = {},
   ) {
     super();
   }
@@ -106,7 +107,7 @@ export class EmbeddingScheduler extends EventEmitter {
     const mpps = this.options.mpps ?? entry.manifest.magnifications;
     const layers: Layer[] = [];
     for (const mpp of mpps) {
-      const grid = this.service.grid(this.slide, mpp);
+      const grid = this.service.grid(this.slide, mpp, this.options.stride);
       layers.push({ mpp, grid, reader: new PatchReader(this.slide.reader, grid), store: await this.service.store(this.slide, mpp) });
     }
     this.layers = layers;

@@ -10,7 +10,7 @@ import { EmbeddingStore } from './embedding-store.js';
 import { embeddingCacheDir, userModelsDir } from './model-folders.js';
 import type { ModelManifest } from './model-manifest.js';
 import { findModel, listModels, type ModelEntry, type ModelFolders, type ModelListing } from './model-registry.js';
-import { cellsInRect, checkGrid, patchGrid, patchOrigin, slideScale, type Rect, type SlideScale } from './patch-grid.js';
+import { cellsInRect, checkGrid, onGrid, patchGrid, patchOrigin, slideScale, type Rect, type SlideScale } from './patch-grid.js';
 import { PatchPipeline } from './patch-pipeline.js';
 import { PatchReader } from './patch-reader.js';
 import { detectTissue, type TissueMask } from './tissue-mask.js';
@@ -36,6 +36,12 @@ export interface EmbedOptions {
   regions?: readonly Rect[];
   /** Embed background patches too (default false). */
   includeBackground?: boolean;
+  /**
+   * Patch px (at each grid's mpp) between neighbouring patch origins; default the patch size (no overlap).
+   * The cache is keyed by patch pixels (origin, size), so an overlapping grid reuses every patch of the
+   * non-overlapping one, and each request gets back only the patches of its own grid.
+   */
+  stride?: number;
   signal?: AbortSignal;
   onProgress?: (p: EmbedProgress) => void;
 }
@@ -144,9 +150,10 @@ export class EmbeddingService extends EventEmitter {
     return ctx;
   }
 
-  /** The patch grid of `mpp` over the slide, checked before anything is allocated for it (`checkGrid`). */
-  grid(ctx: SlideContext, mpp: number): PatchGrid {
-    const grid = patchGrid(mpp, ctx.scale, this.entry?.manifest.input.size ?? 224);
+  /** The patch grid of `mpp` (and `stride` px, default no overlap) over the slide, checked before anything is allocated for it (`checkGrid`). */
+  grid(ctx: SlideContext, mpp: number, stride?: number): PatchGrid {
+    const size = this.entry?.manifest.input.size ?? 224;
+    const grid = patchGrid(mpp, ctx.scale, size, stride ?? size);
     const l0 = ctx.reader.levels[0];
     checkGrid(grid, ctx.scale, l0.width, l0.height);
     return grid;
@@ -215,11 +222,11 @@ export class EmbeddingService extends EventEmitter {
     const { session, entry } = await this.encoder();
     const ctx = await this.slide(input);
     const mpps = options.mpps ?? entry.manifest.magnifications;
-    for (const mpp of mpps) this.grid(ctx, mpp); // every magnification checked before any is embedded
+    for (const mpp of mpps) this.grid(ctx, mpp, options.stride); // every magnification checked before any is embedded
     const sets: EmbeddingSet[] = [];
     for (const mpp of mpps) {
       options.signal?.throwIfAborted();
-      const grid = this.grid(ctx, mpp);
+      const grid = this.grid(ctx, mpp, options.stride);
       const coords = options.regions
         ? await this.patchesInAny(ctx, grid, options.regions, options.includeBackground)
         : await this.patchesIn(ctx, grid, options.region, options.includeBackground);
@@ -264,17 +271,23 @@ export class EmbeddingService extends EventEmitter {
   /**
    * What the cache already holds for a slide and the current model, one set per magnification (default:
    * every one the model supports); embeds nothing. A magnification never embedded gives an empty set.
+   * Only the patches of the grid of `stride` (default: the non-overlapping grid) come back.
    */
-  async cached(input: SlideInput, options: { mpps?: number[] } = {}): Promise<EmbeddingSet[]> {
+  async cached(input: SlideInput, options: { mpps?: number[]; stride?: number } = {}): Promise<EmbeddingSet[]> {
     const { entry } = await this.encoder();
     const ctx = await this.slide(input);
     const sets: EmbeddingSet[] = [];
     for (const mpp of options.mpps ?? entry.manifest.magnifications) {
-      const { coords, features } = (await this.store(ctx, mpp)).all();
+      const grid = this.grid(ctx, mpp, options.stride);
+      const store = await this.store(ctx, mpp);
+      const all = store.all().coords;
+      const mine: number[] = [];
+      for (let k = 0; k < all.length; k += 2) if (onGrid(grid, all[k], all[k + 1])) mine.push(all[k], all[k + 1]);
+      const { coords, features } = mine.length === all.length ? store.all() : store.gather(mine);
       sets.push({
         slideFingerprint: ctx.fingerprint,
         modelId: entry.manifest.id,
-        grid: this.grid(ctx, mpp),
+        grid,
         dim: entry.manifest.output.dim,
         coords,
         features,

@@ -19,8 +19,31 @@ export function slideScale(reader: Pick<SlideReader, 'mpp'>): SlideScale {
   return { mpp: assumedSlideMpp, assumed: true };
 }
 
-export function patchGrid(mpp: number, slide: SlideScale, patchSize = 224): PatchGrid {
-  return { mpp, patchSize, level0Size: (patchSize * mpp) / slide.mpp };
+/**
+ * The grid of `patchSize` px patches at `mpp` µm/px, origins every `stride` px (at the grid's mpp; default
+ * `patchSize`: patches do not overlap). A stride of half the patch (`overlappingStride`) gives 4× the patches
+ * and 2× the heatmap resolution; every patch of the non-overlapping grid is also on it (same origins).
+ */
+export function patchGrid(mpp: number, slide: SlideScale, patchSize = 224, stride = patchSize): PatchGrid {
+  const grid: PatchGrid = { mpp, patchSize, level0Size: (patchSize * mpp) / slide.mpp };
+  if (stride !== patchSize) grid.level0Stride = (stride * mpp) / slide.mpp;
+  return grid;
+}
+
+/** Level-0 px between neighbouring patch origins. */
+export function gridStep(grid: Pick<PatchGrid, 'level0Size' | 'level0Stride'>): number {
+  return grid.level0Stride ?? grid.level0Size;
+}
+
+/** The app's stride for probes and heatmaps (half the patch, rounded), and `tessera probe train` / `heatmap`'s default. */
+export function overlappingStride(patchSize: number): number {
+  return Math.max(1, Math.round(patchSize / 2));
+}
+
+/** Whether the level-0 corner (x, y) is the origin of a patch of `grid` (patches of another stride are not). */
+export function onGrid(grid: Pick<PatchGrid, 'level0Size' | 'level0Stride'>, x: number, y: number): boolean {
+  const t = gridStep(grid);
+  return Math.round(Math.round(x / t) * t) === x && Math.round(Math.round(y / t) * t) === y;
 }
 
 /** Most patches one magnification's grid may have over a slide. */
@@ -46,12 +69,15 @@ export function checkGrid(grid: PatchGrid, slide: SlideScale, slideWidth: number
     );
   }
   if (!Number.isInteger(patchSize) || patchSize < 1 || patchSize > maxPatchSize) throw bad(`patch size ${patchSize} px is not a whole number from 1 to ${maxPatchSize}`);
+  const stride = grid.level0Stride === undefined ? patchSize : (grid.level0Stride * patchSize) / grid.level0Size;
+  if (!Number.isFinite(stride) || stride < 1 || stride > patchSize + 1e-9) throw bad(`stride ${stride} px is not from 1 px to the patch size (${patchSize} px)`);
   if (!Number.isFinite(slideWidth) || !Number.isFinite(slideHeight) || slideWidth < 0 || slideHeight < 0) throw bad(`slide size ${slideWidth}×${slideHeight} is not a size`);
   const s = grid.level0Size;
   if (!Number.isFinite(s) || s <= 0) throw bad(`a ${patchSize} px patch at ${mpp} µm/px covers ${s} level-0 px`);
-  const patches = Math.ceil(slideWidth / s) * Math.ceil(slideHeight / s);
+  const t = gridStep(grid);
+  const patches = Math.ceil(slideWidth / t) * Math.ceil(slideHeight / t);
   if (patches > maxGridPatches) {
-    throw bad(`magnification ${mpp} µm/px with ${patchSize} px patches gives ${patches} patches over this ${slideWidth}×${slideHeight} slide, at most ${maxGridPatches} are allowed`);
+    throw bad(`magnification ${mpp} µm/px with ${patchSize} px patches${t !== s ? ` every ${Math.round(stride)} px` : ''} gives ${patches} patches over this ${slideWidth}×${slideHeight} slide, at most ${maxGridPatches} are allowed`);
   }
 }
 
@@ -64,18 +90,22 @@ export interface Rect {
 
 /** Top-left corner (level-0 px, rounded) of patch (i, j). */
 export function patchOrigin(grid: PatchGrid, i: number, j: number): [number, number] {
-  return [Math.round(i * grid.level0Size), Math.round(j * grid.level0Size)];
+  const t = gridStep(grid);
+  return [Math.round(i * t), Math.round(j * t)];
 }
 
 /** Grid cells (i, j) of the patches that overlap `rect` and the slide's level-0 bounds, row by row. */
 export function cellsInRect(grid: PatchGrid, rect: Rect, slideWidth: number, slideHeight: number): [number, number][] {
   const s = grid.level0Size;
+  const t = gridStep(grid);
   const x0 = Math.max(0, rect.x);
   const y0 = Math.max(0, rect.y);
   const x1 = Math.min(slideWidth, rect.x + rect.width);
   const y1 = Math.min(slideHeight, rect.y + rect.height);
   const out: [number, number][] = [];
   if (x1 <= x0 || y1 <= y0) return out;
-  for (let j = Math.floor(y0 / s); j * s < y1; j++) for (let i = Math.floor(x0 / s); i * s < x1; i++) out.push([i, j]);
+  // Patch i covers [i·t, i·t + s): it overlaps [x0, x1) when i·t < x1 and i·t + s > x0.
+  const first = (v: number) => (t === s ? Math.floor(v / s) : Math.max(0, Math.floor((v - s) / t) + 1));
+  for (let j = first(y0); j * t < y1; j++) for (let i = first(x0); i * t < x1; i++) out.push([i, j]);
   return out;
 }

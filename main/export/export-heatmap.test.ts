@@ -25,13 +25,20 @@ test('exports: PNG aligned at a downsample, pyramidal TIFF with mpp resolution, 
     const probabilities = gridProbabilities(5, 4, (c) => c / 4);
     const base = { slideName: 'CMU-1.svs', slide: { width: 2000, height: 1700, mpp: { x: 0.5, y: 0.5 } }, probe, probabilities };
     const png = join(dir, 'h.png');
-    await exportHeatmap(png, { ...base, downsample: 16, colourMap: 'jet' });
+    await exportHeatmap(png, { ...base, downsample: 16, colourMap: 'jet', patches: true });
     const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
     assert.deepEqual([info.width, info.height, info.channels], [125, 107, 4]);
-    // Image px 27 covers level-0 x 432–448 (patch 0), px 28 covers 448–464 (patch 1): colours differ there.
+    // "Show patches": px 28 covers level-0 x 448–464 (patch 1), px 55 432 + 448 (patch 1), px 56 patch 2.
     const px = (u: number) => [...data.subarray(u * 4, u * 4 + 3)].join();
-    assert.equal(px(0), px(27));
-    assert.notEqual(px(27), px(28));
+    assert.equal(data[3], 0, 'p = 0 is transparent (the opacity ramp)');
+    assert.equal(px(28), px(55));
+    assert.notEqual(px(55), px(56));
+    // Smooth (the default): between patch centres 224 and 672 the colour changes pixel by pixel.
+    const smooth = join(dir, 'smooth.png');
+    await exportHeatmap(smooth, { ...base, downsample: 16, colourMap: 'jet' });
+    const s = (await sharp(smooth).raw().toBuffer()).subarray(0, 125 * 4);
+    assert.notEqual([...s.subarray(30 * 4, 30 * 4 + 3)].join(), [...s.subarray(40 * 4, 40 * 4 + 3)].join());
+    assert.ok(s[40 * 4 + 3] > s[20 * 4 + 3], 'more opaque where the probability is higher');
     await assert.rejects(exportHeatmap(png, base), FileExistsError);
     await exportHeatmap(png, { ...base, overwrite: true, downsample: 8 });
     assert.equal((await sharp(png).metadata()).width, 250);

@@ -1,12 +1,14 @@
 // One entry for every heatmap export, chosen by the output's extension (.png .tif .geojson .csv .html).
 import type { ColourMapName } from '../heatmap/colour-maps.js';
-import { probabilityRaster } from '../heatmap/probability-raster.js';
+import type { TissueMask } from '../encoder/tissue-mask.js';
+import { probabilityRaster, refineRaster } from '../heatmap/probability-raster.js';
 import type { PatchProbabilities } from '../probe/apply-probe.js';
 import type { ProbeFile } from '../probe/probe-file.js';
 import { heatmapPng, heatmapTiff, type SlideFrame } from './heatmap-image.js';
 import { patchCsv } from './patch-csv.js';
 import { probeReportHtml } from './probe-report-html.js';
 import { regionsGeoJson } from './regions-geojson.js';
+import { checkExportTarget } from '../common/export-target.js';
 import { exportFormatOf, writeExport, type ExportFormat } from './write-export.js';
 
 export interface HeatmapExportOptions {
@@ -21,8 +23,17 @@ export interface HeatmapExportOptions {
   threshold?: number;
   /** Level-0 px per image px for PNG/TIFF; default: one image pixel per 1/4 patch, at least 1. */
   downsample?: number;
+  /** The slide's tissue mask: PNG/TIFF never colour glass, and regions end at the tissue's edge. */
+  tissue?: TissueMask;
+  /** PNG/TIFF: one flat block per patch instead of smooth (bilinear between patch centres, the default). */
+  patches?: boolean;
+  /** Values the analysis assumed (pixel size, a probe from another slide, a model's magnification): said in the report. */
+  assumptions?: string[];
   overwrite?: boolean;
 }
+
+/** Sub-cells per patch-grid cell the regions are outlined on (smooth between patch centres, cut to tissue). */
+export const regionRefinement = 4;
 
 export function defaultClassName(classNames: readonly string[]): string {
   return classNames.find((c) => /^tumou?r$/i.test(c)) ?? classNames[0];
@@ -30,27 +41,28 @@ export function defaultClassName(classNames: readonly string[]): string {
 
 export async function exportHeatmap(path: string, o: HeatmapExportOptions): Promise<ExportFormat> {
   const format = exportFormatOf(path);
+  await checkExportTarget(path); // before drawing anything; writeExport checks again
   const className = o.className ?? defaultClassName(o.probabilities.classNames);
   const raster = () => probabilityRaster(o.probabilities, className, o.slide);
   const downsample = o.downsample ?? Math.max(1, o.probabilities.level0Size / 4);
   let data: string | Uint8Array;
   switch (format) {
     case 'png':
-      data = await heatmapPng(raster(), o.slide, downsample, { colourMap: o.colourMap, threshold: o.threshold });
+      data = await heatmapPng(raster(), o.slide, downsample, { colourMap: o.colourMap, threshold: o.threshold, tissue: o.tissue, smooth: !o.patches });
       break;
     case 'tif':
-      data = await heatmapTiff(raster(), o.slide, downsample, { colourMap: o.colourMap, threshold: o.threshold });
+      data = await heatmapTiff(raster(), o.slide, downsample, { colourMap: o.colourMap, threshold: o.threshold, tissue: o.tissue, smooth: !o.patches });
       break;
     case 'geojson': {
       const colour = o.probe.classes.find((c) => c.name === className)?.colour ?? [200, 0, 0];
-      data = `${JSON.stringify(regionsGeoJson(raster(), o.threshold ?? 0.5, colour))}\n`;
+      data = `${JSON.stringify(regionsGeoJson(refineRaster(raster(), regionRefinement, o.tissue), o.threshold ?? 0.5, colour))}\n`;
       break;
     }
     case 'csv':
       data = patchCsv(o.slideName, o.probabilities);
       break;
     case 'html':
-      data = probeReportHtml(o.probe, `Probe report — ${o.slideName}`);
+      data = probeReportHtml(o.probe, `Probe report — ${o.slideName}`, { assumptions: o.assumptions });
       break;
   }
   await writeExport(path, data, { overwrite: o.overwrite });

@@ -1,4 +1,5 @@
 // A probe report a pathologist can open anywhere: one self-contained HTML file, ROC curves as inline SVG.
+import { probeSlideNames } from '../heatmap/assumptions.js';
 import type { ProbeFile } from '../probe/probe-file.js';
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -27,7 +28,15 @@ ${curves}
 </svg>`;
 }
 
-export function probeReportHtml(probe: ProbeFile, title = 'Probe report'): string {
+export interface ProbeReportContext {
+  /**
+   * Values the analysis assumed rather than read (a pixel size the slide does not state, a probe trained on
+   * another slide, a model's magnification): listed prominently so no reader mistakes them for facts.
+   */
+  assumptions?: readonly string[];
+}
+
+export function probeReportHtml(probe: ProbeFile, title = 'Probe report', context: ProbeReportContext = {}): string {
   const cv = probe.metrics.crossValidation;
   const rows = probe.classes
     .map((c, k) => {
@@ -36,6 +45,9 @@ export function probeReportHtml(probe: ProbeFile, title = 'Probe report'): strin
       return `<tr><td><span class="sw" style="background:rgb(${r},${g},${b})"></span>${esc(c.name)}</td><td>${probe.metrics.perClassCount[k] ?? 0}</td><td>${fmt(m?.auroc)}</td></tr>`;
     })
     .join('\n');
+  const assumptions = context.assumptions?.length
+    ? `<h2>Assumptions</h2><p>This analysis used values it assumed rather than read:</p><ul data-section="assumptions">${context.assumptions.map((a) => `<li>${esc(a)}</li>`).join('')}</ul>`
+    : '';
   const warnings = probe.training.warnings.length ? `<h2>Warnings</h2><ul>${probe.training.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>` : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
@@ -43,7 +55,8 @@ export function probeReportHtml(probe: ProbeFile, title = 'Probe report'): strin
 </head><body>
 <h1>${esc(title)}</h1>
 <p>Encoder <b>${esc(probe.encoder.modelId)}</b>${probe.encoder.checksum ? ` (sha256 ${esc(probe.encoder.checksum.slice(0, 12))}…)` : ''}, magnifications ${probe.magnifications.join(' + ')} µm/px, ${probe.dim} features, L2 ${probe.l2}.</p>
-<p>Trained ${esc(probe.training.createdAt)} on ${probe.training.patchCount} patches from ${probe.training.slides.length} slide(s), ${probe.training.slides.reduce((s, x) => s + x.annotationIds.length, 0)} annotation regions.</p>
+<p>Trained ${esc(probe.training.createdAt)} on ${probe.training.patchCount} patches from ${probe.training.slides.length} slide(s) (${probeSlideNames(probe).map(esc).join(', ')}), ${probe.training.slides.reduce((s, x) => s + x.annotationIds.length, 0)} annotation regions${probe.training.stride ? `, patches every ${probe.training.stride} px` : ''}.</p>
+${assumptions}
 <h2>Cross-validated metrics</h2>
 ${cv ? `<p>${cv.folds}-fold cross-validation grouped by annotation region: accuracy <b>${fmt(cv.accuracy)}</b>, macro AUROC <b>${fmt(cv.macroAuroc)}</b>.</p>` : '<p>Not available.</p>'}
 <table><thead><tr><th>class</th><th>patches</th><th>AUROC (one-vs-rest)</th></tr></thead><tbody>

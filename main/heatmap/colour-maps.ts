@@ -1,6 +1,7 @@
 // Colour maps for probabilities in [0, 1] (viridis, magma: perceptually uniform; jet: familiar), and
 // rendering a raster region to RGBA with an optional threshold.
-import type { ProbabilityRaster } from './probability-raster.js';
+import type { TissueMask } from '../encoder/tissue-mask.js';
+import { onTissue, rasterSmoothAt, rasterValueAt, type ProbabilityRaster } from './probability-raster.js';
 
 export type ColourMapName = 'viridis' | 'magma' | 'jet';
 
@@ -33,33 +34,49 @@ export interface RenderOptions {
   threshold?: number;
   /** Alpha of coloured cells, 0–255. */
   opacity?: number;
+  /** Bilinear between patch centres (default true); false draws one flat block per patch ("show patches"). */
+  smooth?: boolean;
+  /** Alpha ramps up from the threshold (`opacityRamp`), so low values are transparent (default true). */
+  ramp?: boolean;
+  /** Only tissue is coloured: glass stays transparent. */
+  tissue?: TissueMask;
+}
+
+/**
+ * How opaque a probability is drawn (0–1) with the opacity ramp: 0 at and below the threshold, rising
+ * linearly to full over half of what lies above it (at 0.5 for threshold 0), as CLAM/SlideFlow heatmaps look.
+ */
+export function opacityRamp(p: number, threshold = 0): number {
+  const width = Math.max(0.05, (1 - threshold) / 2);
+  return Math.min(1, Math.max(0, (p - threshold) / width));
 }
 
 /**
  * RGBA image of the level-0 rectangle [0, width·downsample) × [0, height·downsample) sampled at
- * pixel centres: pixel (u, v) shows the cell under level-0 ((u + ½)·downsample, (v + ½)·downsample).
+ * pixel centres: pixel (u, v) shows the raster at level-0 ((u + ½)·downsample, (v + ½)·downsample).
  */
 export function renderRaster(r: ProbabilityRaster, width: number, height: number, downsample: number, options: RenderOptions = {}): Buffer {
   const lut = colourMapTable(options.colourMap ?? 'viridis');
   const threshold = options.threshold ?? 0;
   const alpha = options.opacity ?? 255;
+  const smooth = options.smooth ?? true;
+  const ramp = options.ramp ?? true;
   const out = Buffer.alloc(width * height * 4);
-  const cellOfU = new Int32Array(width);
-  for (let u = 0; u < width; u++) cellOfU[u] = Math.floor(((u + 0.5) * downsample) / r.cellSize);
   for (let v = 0; v < height; v++) {
-    const cy = Math.floor(((v + 0.5) * downsample) / r.cellSize);
-    if (cy >= r.height) continue;
+    const y = (v + 0.5) * downsample;
     for (let u = 0; u < width; u++) {
-      const cx = cellOfU[u];
-      if (cx >= r.width) continue;
-      const p = r.values[cy * r.width + cx];
+      const x = (u + 0.5) * downsample;
+      if (!onTissue(options.tissue, x, y)) continue;
+      const p = smooth ? rasterSmoothAt(r, x, y) : rasterValueAt(r, x, y);
       if (!(p >= threshold)) continue; // NaN too
+      const a = ramp ? Math.round(alpha * opacityRamp(p, threshold)) : alpha;
+      if (a === 0) continue;
       const i = Math.max(0, Math.min(255, Math.round(p * 255))) * 3;
       const o = (v * width + u) * 4;
       out[o] = lut[i];
       out[o + 1] = lut[i + 1];
       out[o + 2] = lut[i + 2];
-      out[o + 3] = alpha;
+      out[o + 3] = a;
     }
   }
   return out;

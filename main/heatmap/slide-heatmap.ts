@@ -8,6 +8,8 @@ import type { SlideEmbedder, SlideEmbeddingProgress, SlideEmbeddings } from '../
 export interface SlideHeatmapOptions {
   /** Embed every tissue patch; otherwise score the patches already in the embedding cache. */
   allTissue?: boolean;
+  /** Patch px between patch origins; default half the patch (overlapping, as the app draws heatmaps). */
+  stride?: number;
   signal?: AbortSignal;
   onProgress?: (p: SlideEmbeddingProgress) => void;
 }
@@ -31,6 +33,7 @@ export async function slideHeatmap(
     modelId: probe.encoder.modelId,
     mpps: probe.magnifications,
     allTissue: options.allTissue,
+    stride: options.stride,
     signal: options.signal,
     onProgress: options.onProgress,
   });

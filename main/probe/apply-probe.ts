@@ -10,6 +10,8 @@ export interface PatchProbabilities {
   classNames: string[];
   /** Patch side in level-0 px (finest grid). */
   level0Size: number;
+  /** Level-0 px between neighbouring patch origins of that grid; absent = level0Size (no overlap). */
+  level0Stride?: number;
   /** µm/px of the finest grid's patches. */
   mpp: number;
   n: number;
@@ -43,6 +45,7 @@ export function applyProbe(probe: ProbeFile, sets: readonly EmbeddingSet[], enco
     slideFingerprint: features.slideFingerprint,
     classNames: probe.classes.map((c) => c.name),
     level0Size: features.level0Size,
+    ...(features.level0Stride !== features.level0Size ? { level0Stride: features.level0Stride } : {}),
     mpp: features.magnifications[0],
     n: features.n,
     coords: features.coords,

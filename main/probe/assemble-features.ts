@@ -1,7 +1,9 @@
 // One feature row per patch from one or several magnifications of the same slide and encoder.
 // Several magnifications are concatenated on the finest grid: each finest patch gets its own features
-// followed by those of the coarser patch (at each other magnification) that contains its centre.
+// followed by those of the coarser patch (at each other magnification) whose centre is nearest its centre
+// (the one containing it, on a non-overlapping grid).
 import type { EmbeddingSet } from '../contracts/embeddings.js';
+import { gridStep } from '../encoder/patch-grid.js';
 
 export interface AssembledFeatures {
   slideFingerprint: string;
@@ -10,6 +12,8 @@ export interface AssembledFeatures {
   magnifications: number[];
   /** The finest grid's patch side in level-0 px. */
   level0Size: number;
+  /** The finest grid's distance between patch origins in level-0 px (= level0Size without overlap). */
+  level0Stride: number;
   n: number;
   dim: number;
   /** [n·2] top-left level-0 px of the finest-grid patches kept. */
@@ -33,7 +37,7 @@ export function assembleFeatures(sets: readonly EmbeddingSet[]): AssembledFeatur
   const n0 = finest.coords.length / 2;
   const dim = sorted.reduce((s, e) => s + e.dim, 0);
   if (sorted.length === 1) {
-    return { slideFingerprint: finest.slideFingerprint, modelId: finest.modelId, magnifications: mpps, level0Size: finest.grid.level0Size, n: n0, dim, coords: finest.coords, features: finest.features, dropped: 0 };
+    return { slideFingerprint: finest.slideFingerprint, modelId: finest.modelId, magnifications: mpps, level0Size: finest.grid.level0Size, level0Stride: gridStep(finest.grid), n: n0, dim, coords: finest.coords, features: finest.features, dropped: 0 };
   }
   const lookups = sorted.slice(1).map(gridLookup);
   const rows: number[][] = [];
@@ -64,13 +68,15 @@ export function assembleFeatures(sets: readonly EmbeddingSet[]): AssembledFeatur
       offset += s.dim;
     });
   }
-  return { slideFingerprint: finest.slideFingerprint, modelId: finest.modelId, magnifications: mpps, level0Size: finest.grid.level0Size, n, dim, coords, features, dropped: n0 - n };
+  return { slideFingerprint: finest.slideFingerprint, modelId: finest.modelId, magnifications: mpps, level0Size: finest.grid.level0Size, level0Stride: gridStep(finest.grid), n, dim, coords, features, dropped: n0 - n };
 }
 
-/** Row of the patch of `set` covering level-0 point (x, y), or -1. */
+/** Row of the patch of `set` whose centre is nearest level-0 point (x, y) (it covers the point), or -1. */
 function gridLookup(set: EmbeddingSet): (x: number, y: number) => number {
   const s = set.grid.level0Size;
+  const t = gridStep(set.grid);
   const byCell = new Map<string, number>();
-  for (let i = 0; i < set.coords.length / 2; i++) byCell.set(`${Math.round(set.coords[2 * i] / s)},${Math.round(set.coords[2 * i + 1] / s)}`, i);
-  return (x, y) => byCell.get(`${Math.floor(x / s)},${Math.floor(y / s)}`) ?? -1;
+  for (let i = 0; i < set.coords.length / 2; i++) byCell.set(`${Math.round(set.coords[2 * i] / t)},${Math.round(set.coords[2 * i + 1] / t)}`, i);
+  const cell = (v: number) => (t === s ? Math.floor(v / s) : Math.round((v - s / 2) / t));
+  return (x, y) => byCell.get(`${cell(x)},${cell(y)}`) ?? -1;
 }

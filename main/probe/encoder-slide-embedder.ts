@@ -1,6 +1,7 @@
 // The slide embedder of the app and the CLI: the encoder runtime's EmbeddingService and its on-disk cache,
 // shaped as probe training and heatmaps want it (slide frame, encoder id + weights checksum, sets per mpp).
 import { EmbeddingService, type EmbeddingServiceOptions } from '../encoder/embedding-service.js';
+import { overlappingStride } from '../encoder/patch-grid.js';
 import type { ProbeEncoder } from './probe-file.js';
 import type { SlideEmbedder, SlideEmbeddingRequest, SlideEmbeddings } from './slide-embeddings.js';
 
@@ -17,18 +18,27 @@ export class EncoderSlideEmbedder implements SlideEmbedder {
     const encoder = await this.encoder(r.modelId);
     const ctx = await this.service.slide(r.slidePath);
     const onProgress = r.onProgress;
+    const stride = r.stride ?? overlappingStride(this.service.model?.input.size ?? 224);
     const sets =
       r.allTissue || r.regions
         ? await this.service.embed(ctx, {
             mpps: r.mpps,
+            stride,
             // Annotated regions: every patch, glass too (a "Background" annotation means glass).
             ...(r.allTissue ? {} : { regions: r.regions, includeBackground: true }),
             signal: r.signal,
             onProgress: onProgress && ((p) => onProgress({ mpp: p.mpp, done: p.done, total: p.total, cached: p.cached })),
           })
-        : await this.service.cached(ctx, { mpps: r.mpps });
+        : await this.service.cached(ctx, { mpps: r.mpps, stride });
     const l0 = ctx.reader.levels[0];
-    return { slideFingerprint: ctx.fingerprint, frame: { width: l0.width, height: l0.height, mpp: ctx.reader.mpp }, encoder, sets };
+    return {
+      slideFingerprint: ctx.fingerprint,
+      frame: { width: l0.width, height: l0.height, mpp: ctx.reader.mpp },
+      encoder,
+      sets,
+      tissue: await ctx.tissue,
+      scale: ctx.scale,
+    };
   }
 }
 

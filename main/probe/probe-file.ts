@@ -31,7 +31,10 @@ export interface ProbeFile {
   l2: number;
   metrics: { crossValidation: (ProbeMetrics & { folds: number }) | null; perClassCount: number[] };
   training: {
-    slides: { slideFingerprint: string; annotationIds: string[] }[];
+    /** `name`: the slide's file name when it was trained (absent in older probe files). */
+    slides: { slideFingerprint: string; annotationIds: string[]; name?: string }[];
+    /** Patch px between patch origins of the training grid (absent in older files: the patch size). */
+    stride?: number;
     patchCount: number;
     createdAt: string;
     warnings: string[];
@@ -47,6 +50,9 @@ export function probeFileFrom(
     perClassCount: number[];
     regions: { slideFingerprint: string; annotationId: string }[];
     warnings: string[];
+    /** File name of each training slide, by fingerprint. */
+    slideNames?: Record<string, string>;
+    stride?: number;
   },
 ): ProbeFile {
   const { model, standardisation: s } = fitted;
@@ -65,7 +71,12 @@ export function probeFileFrom(
     l2: fitted.l2,
     metrics: { crossValidation: fitted.crossValidation, perClassCount: info.perClassCount },
     training: {
-      slides: [...slides].map(([slideFingerprint, annotationIds]) => ({ slideFingerprint, annotationIds })),
+      slides: [...slides].map(([slideFingerprint, annotationIds]) => ({
+        slideFingerprint,
+        annotationIds,
+        ...(info.slideNames?.[slideFingerprint] ? { name: info.slideNames[slideFingerprint] } : {}),
+      })),
+      ...(info.stride !== undefined ? { stride: info.stride } : {}),
       patchCount: info.perClassCount.reduce((a, b) => a + b, 0),
       createdAt: new Date().toISOString(),
       warnings: [...info.warnings, ...fitted.warnings],

@@ -3,6 +3,7 @@
 // EncoderSlideEmbedder (encoder-slide-embedder.ts, over the EmbeddingService and its cache).
 import type { EmbeddingSet } from '../contracts/embeddings.js';
 import type { SlideFrame } from '../export/heatmap-image.js';
+import type { TissueMask } from '../encoder/tissue-mask.js';
 import type { ProbeEncoder } from './probe-file.js';
 
 export interface SlideEmbeddingProgress {
@@ -28,6 +29,11 @@ export interface SlideEmbeddingRequest {
   regions?: { x: number; y: number; width: number; height: number }[];
   /** Embed every tissue patch (heatmaps). Without it or `regions`: only what the cache already holds. */
   allTissue?: boolean;
+  /**
+   * Patch px (at each grid's mpp) between neighbouring patch origins. Default: half the patch
+   * (`overlappingStride`), the overlapping grid probes train on and heatmaps are drawn from.
+   */
+  stride?: number;
   signal?: AbortSignal;
   onProgress?: (p: SlideEmbeddingProgress) => void;
 }
@@ -38,6 +44,10 @@ export interface SlideEmbeddings {
   encoder: ProbeEncoder;
   /** One per magnification asked, in the order asked. */
   sets: EmbeddingSet[];
+  /** The slide's tissue mask (what heatmaps and exports may colour), when the embedder has one. */
+  tissue?: TissueMask;
+  /** Level-0 µm/px used for the grids; `assumed` when the slide states none. */
+  scale?: { mpp: number; assumed: boolean };
 }
 
 export interface SlideEmbedder {

@@ -23,6 +23,8 @@ export interface TrainFromSlidesOptions {
   mpps: number[];
   folds?: number;
   l2?: number;
+  /** Patch px between patch origins (at each grid's mpp); default half the patch (the embedder's default). */
+  stride?: number;
   log?: (line: string) => void;
   /** Embedding progress of each slide (patches under its annotations, cache hits included). */
   onProgress?: (slidePath: string, p: SlideEmbeddingProgress) => void;
@@ -35,6 +37,8 @@ export async function trainProbeFromSlides(o: TrainFromSlidesOptions): Promise<P
   let classes: AnnotationClass[] = [];
   let encoder: ProbeFile['encoder'] | null = null;
   const warnings: string[] = [];
+  const slideNames: Record<string, string> = {};
+  let stride: number | undefined;
   for (const input of o.inputs) {
     const { slidePath } = input;
     const annotationsPath = 'annotationsPath' in input ? input.annotationsPath : (input.source ?? `the annotations of ${basename(slidePath)}`);
@@ -47,7 +51,10 @@ export async function trainProbeFromSlides(o: TrainFromSlidesOptions): Promise<P
     });
     if (regions.length === 0) throw new Error(`${annotationsPath} has no area annotations (polygons or rectangles) to train on`);
     log(`${basename(slidePath)}: embedding ${regions.length} annotated regions at ${o.mpps.join(', ')} µm/px`);
-    const e = await o.embedder.embed({ slidePath, modelId: o.modelId ?? encoder?.modelId, mpps: o.mpps, regions, signal: o.signal, onProgress: o.onProgress && ((p) => o.onProgress!(slidePath, p)) });
+    const e = await o.embedder.embed({ slidePath, modelId: o.modelId ?? encoder?.modelId, mpps: o.mpps, regions, stride: o.stride, signal: o.signal, onProgress: o.onProgress && ((p) => o.onProgress!(slidePath, p)) });
+    slideNames[e.slideFingerprint] = basename(slidePath);
+    const g = e.sets[0]?.grid;
+    if (g) stride = Math.round(((g.level0Stride ?? g.level0Size) * g.patchSize) / g.level0Size);
     if (encoder && e.encoder.modelId !== encoder.modelId) throw new Error(`${slidePath} was embedded with ${e.encoder.modelId}, the others with ${encoder.modelId}`);
     encoder = e.encoder;
     slides.push({ features: assembleFeatures(e.sets), annotations: imported.annotations });
@@ -62,5 +69,7 @@ export async function trainProbeFromSlides(o: TrainFromSlidesOptions): Promise<P
     perClassCount: set.perClassCount,
     regions: set.regions.filter((r) => r.patches > 0),
     warnings: [...warnings, ...set.warnings],
+    slideNames,
+    stride,
   });
 }

@@ -155,3 +155,70 @@ test('a failing autosave that recovers saves by itself and announces a new failu
     await slides.closeAll();
   }
 });
+
+test('class edits through the contract: new class refuses a taken name, rename, delete with a choice, lock; each undoable', async () => {
+  const { api, slides, analysis, slideId } = await open();
+  try {
+    const a = (await api.addAnnotation({ slideId, className: 'Tumour', geometry: point(1) })).upserted[0].id;
+    await api.addAnnotation({ slideId, className: 'Normal', geometry: point(2) });
+    await assert.rejects(api.editAnnotationClass({ slideId, name: 'Tumour', create: true, colour: [0, 0, 255] }), { code: 'exists' });
+    const tumour = (await api.getAnnotations({ slideId })).classes.find((c) => c.name === 'Tumour');
+    assert.deepEqual(tumour?.colour, [200, 0, 0], 'not recoloured');
+    const created = await api.editAnnotationClass({ slideId, name: 'Necrosis', create: true });
+    const created2 = await api.editAnnotationClass({ slideId, name: 'Fat', create: true });
+    const colours = created2.classes.map((c) => c.colour.join(','));
+    assert.equal(new Set(colours).size, colours.length, 'distinct default colours');
+    assert.ok(created.classes.some((c) => c.name === 'Necrosis'));
+
+    const renamed = await api.editAnnotationClass({ slideId, name: 'Tumour', rename: 'Carcinoma' });
+    assert.deepEqual(renamed.upserted.map((x) => [x.id, x.className]), [[a, 'Carcinoma']]);
+    await api.undoAnnotations({ slideId });
+    assert.equal((await api.getAnnotations({ slideId })).annotations.find((x) => x.id === a)?.className, 'Tumour');
+
+    await assert.rejects(api.editAnnotationClass({ slideId, name: 'Tumour', delete: {} as never }), { code: 'invalid-argument' });
+    const moved = await api.editAnnotationClass({ slideId, name: 'Tumour', delete: { annotations: 'move', to: 'Normal' } });
+    assert.deepEqual(moved.upserted.map((x) => x.className), ['Normal']);
+    assert.ok(!moved.classes.some((c) => c.name === 'Tumour'));
+    await api.undoAnnotations({ slideId });
+    const deleted = await api.editAnnotationClass({ slideId, name: 'Tumour', delete: { annotations: 'delete' } });
+    assert.deepEqual(deleted.removed, [a]);
+    await api.undoAnnotations({ slideId });
+
+    await api.editAnnotationClass({ slideId, name: 'Tumour', locked: true });
+    await assert.rejects(api.updateAnnotation({ slideId, id: a, geometry: point(5) }), { code: 'locked' });
+    await api.editAnnotationClass({ slideId, name: 'Tumour', locked: false });
+    await api.updateAnnotation({ slideId, id: a, geometry: point(5) });
+  } finally {
+    await analysis.close();
+    await slides.closeAll();
+  }
+});
+
+test('importing the same GeoJSON twice adds nothing the second time; replace swaps everything in one undo', async () => {
+  const { api, slides, analysis, slideId } = await open();
+  try {
+    const file = join(dir, 'twice.geojson');
+    const feature = (x: number, name: string) => ({
+      type: 'Feature',
+      geometry: { type: 'Polygon', coordinates: [[[x, 0], [x + 50, 0], [x + 50, 50], [x, 0]]] },
+      properties: { objectType: 'annotation', name, classification: { name: 'Tumour' } },
+    });
+    await writeFile(file, JSON.stringify({ type: 'FeatureCollection', features: [feature(0, 'a'), feature(100, 'b')] }));
+    await api.addAnnotation({ slideId, className: 'Normal', geometry: point(1) });
+    const first = await api.importAnnotations({ slideId, path: file });
+    assert.equal(first.upserted.length, 2);
+    const second = await api.importAnnotations({ slideId, path: file });
+    assert.equal(second.upserted.length, 0);
+    assert.equal(second.duplicates, 2);
+    assert.match(second.warnings?.join('\n') ?? '', /2 annotations are already on this slide/);
+    assert.equal((await api.getAnnotations({ slideId })).annotations.length, 3);
+    const replaced = await api.importAnnotations({ slideId, path: file, mode: 'replace' });
+    assert.equal(replaced.replaced, 3);
+    assert.equal((await api.getAnnotations({ slideId })).annotations.length, 2);
+    await api.undoAnnotations({ slideId });
+    assert.equal((await api.getAnnotations({ slideId })).annotations.length, 3);
+  } finally {
+    await analysis.close();
+    await slides.closeAll();
+  }
+});

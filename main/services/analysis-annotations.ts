@@ -13,10 +13,19 @@ import {
 } from '../annotations/annotation-model.js';
 import type { AnnotationSaveState, AnnotationStore } from '../annotations/annotation-store.js';
 import { exportGeoJson } from '../annotations/geojson-export.js';
-import { mergeImportedCommand } from '../annotations/merge-imported.js';
+import { planImport, type ImportMode } from '../annotations/merge-imported.js';
 import { readAnnotationFile } from '../annotations/read-annotation-file.js';
 import { validateAnnotation } from '../annotations/validate-annotation.js';
-import { FileExistsError, writeFileAtomic } from '../common/atomic-write.js';
+import {
+  addClassCommand,
+  changeClassCommand,
+  ClassEditError,
+  deleteClassCommand,
+  renameClassCommand,
+} from '../annotations/class-edits.js';
+import { isAbsolute } from 'node:path';
+import { FileExistsError } from '../common/atomic-write.js';
+import { writeExport } from '../export/write-export.js';
 import type { AnnotationDelta, AnnotationSnapshot } from '../contracts/analysis.js';
 import { ApiError } from './api-error.js';
 
@@ -75,13 +84,23 @@ export class SlideAnnotations {
     return this.run(withClassCommand(this.store.doc, name, { kind: 'add', annotations: [annotation] }));
   }
 
-  update(id: unknown, geometry: unknown, className: unknown): AnnotationDelta {
+  update(id: unknown, geometry: unknown, className: unknown, text: { name?: unknown; note?: unknown } = {}): AnnotationDelta {
     const before = this.find(id);
-    if (geometry === undefined && className === undefined)
-      throw new ApiError('invalid-argument', 'Give a new geometry or class name');
+    if (geometry === undefined && className === undefined && text.name === undefined && text.note === undefined)
+      throw new ApiError('invalid-argument', 'Give a new geometry, class name, name or note');
     const after: Annotation = { ...before };
+    for (const key of ['name', 'note'] as const) {
+      const v = text[key];
+      if (v === undefined) continue;
+      if (typeof v !== 'string' || v.length > (key === 'name' ? 200 : 5000))
+        throw new ApiError('invalid-argument', `The ${key} must be text (at most ${key === 'name' ? 200 : 5000} characters)`);
+      if (v.trim() === '') delete after[key];
+      else after[key] = key === 'name' ? v.trim() : v;
+    }
     if (geometry !== undefined) {
       if (before.locked) throw new ApiError('locked', 'This annotation is locked: unlock it before reshaping it');
+      if (this.store.doc.classes.some((c) => c.name === before.className && c.locked))
+        throw new ApiError('locked', `Class ${before.className} is locked: unlock it before reshaping its annotations`);
       after.geometry = cleanGeometry(geometry);
     }
     if (className !== undefined) after.className = checkClassName(className);
@@ -115,8 +134,47 @@ export class SlideAnnotations {
     return this.run({ kind: 'set-classes', before, after });
   }
 
+  /** One class edit (see the contract's editAnnotationClass), as one undoable step. */
+  editClass(p: Record<string, unknown>): AnnotationDelta {
+    const name = checkClassName(p.name);
+    const doc = this.store.doc;
+    let cmd: AnnotationCommand;
+    try {
+      if (p.create === true) cmd = addClassCommand(doc, name, p.colour === undefined ? undefined : checkColour(p.colour));
+      else if (p.rename !== undefined) cmd = renameClassCommand(doc, name, checkClassName(p.rename));
+      else if (p.delete !== undefined) {
+        const d = (p.delete ?? {}) as Record<string, unknown>;
+        if (d.annotations === 'delete') cmd = deleteClassCommand(doc, name, { annotations: 'delete' });
+        else if (d.annotations === 'move') cmd = deleteClassCommand(doc, name, { annotations: 'move', to: checkClassName(d.to) });
+        else throw new ApiError('invalid-argument', 'Say what happens to the annotations: "delete" them or "move" them to another class');
+      } else {
+        const flag = (v: unknown, key: string): boolean | undefined => {
+          if (v === undefined || typeof v === 'boolean') return v;
+          throw new ApiError('invalid-argument', `Parameter "${key}" must be true or false`);
+        };
+        const change = {
+          colour: p.colour === undefined ? undefined : checkColour(p.colour),
+          hidden: flag(p.hidden, 'hidden'),
+          locked: flag(p.locked, 'locked'),
+        };
+        if (change.colour === undefined && change.hidden === undefined && change.locked === undefined)
+          throw new ApiError('invalid-argument', 'Nothing to change: give create, rename, delete, colour, hidden or locked');
+        cmd = changeClassCommand(doc, name, change);
+      }
+    } catch (err) {
+      if (err instanceof ClassEditError) throw new ApiError(err.code, err.message, err.code === 'not-found' ? 404 : err.code === 'exists' ? 409 : 400);
+      throw err;
+    }
+    return this.run(cmd);
+  }
+
   /** Imports a QuPath GeoJSON / ASAP XML file as one undoable step; a bad file changes nothing. */
-  async import(path: string): Promise<AnnotationDelta> {
+  async import(path: string, mode: unknown = 'merge'): Promise<AnnotationDelta> {
+    if (mode !== 'merge' && mode !== 'replace')
+      throw new ApiError('invalid-argument', 'Parameter "mode" must be "merge" or "replace"');
+    if (path.includes('\0')) throw new ApiError('invalid-argument', 'The path holds a null byte (\\0): no file can have that name');
+    // Relative paths would be read from the host process's working folder, not one the user chose.
+    if (!isAbsolute(path)) throw new ApiError('invalid-argument', `Give a full (absolute) path to import from: ${JSON.stringify(path)} is relative`);
     let imported;
     try {
       imported = await readAnnotationFile(path);
@@ -142,14 +200,23 @@ export class SlideAnnotations {
         `${path} holds no annotations to import${imported.warnings.length ? ` (${imported.warnings[0]})` : ''}`,
         422,
       );
-    const delta = this.run(mergeImportedCommand(this.store.doc, imported));
-    return { ...delta, warnings: imported.warnings };
+    const plan = planImport(this.store.doc, imported, mode as ImportMode);
+    const warnings = [...imported.warnings];
+    if (plan.duplicates > 0)
+      warnings.push(
+        `${plan.duplicates} annotation${plan.duplicates === 1 ? ' is' : 's are'} already on this slide (same class and shape): not imported again`,
+      );
+    // Nothing new (the same file again): no edit, no empty undo step.
+    const nothing = plan.command.kind === 'batch' && plan.command.commands.length === 0;
+    const delta = nothing ? this.change(() => {}) : this.run(plan.command);
+    return { ...delta, warnings, imported: delta.upserted.length, duplicates: plan.duplicates, replaced: plan.replaced };
   }
 
   async export(path: string, overwrite: boolean): Promise<{ path: string; count: number }> {
     const doc = this.store.doc;
     try {
-      await writeFileAtomic(path, `${JSON.stringify(exportGeoJson(doc), null, 1)}\n`, { overwrite });
+      // Absolute paths only, and only as a regular file (ExportTargetError, a 400 otherwise).
+      await writeExport(path, `${JSON.stringify(exportGeoJson(doc), null, 1)}\n`, { overwrite });
     } catch (err) {
       if (err instanceof FileExistsError) throw new ApiError('exists', `${path} already exists`, 409);
       throw err;

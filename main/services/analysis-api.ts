@@ -12,6 +12,7 @@ export type AnalysisMethod =
   | 'undoAnnotations'
   | 'redoAnnotations'
   | 'setAnnotationClass'
+  | 'editAnnotationClass'
   | 'importAnnotations'
   | 'exportAnnotations'
   | 'getEncoderStatus'
@@ -26,6 +27,8 @@ export type AnalysisMethod =
   | 'trainProbe'
   | 'listProbes'
   | 'loadProbe'
+  | 'getActiveProbe'
+  | 'setActiveProbe'
   | 'getHeatmap'
   | 'exportHeatmap';
 
@@ -53,7 +56,7 @@ export function createAnalysisApi(analysis: AnalysisService): Pick<TesseraApi, A
     },
     async updateAnnotation(p) {
       const o = obj(p);
-      return (await annotations(p)).update(o.id, o.geometry, o.className);
+      return (await annotations(p)).update(o.id, o.geometry, o.className, { name: o.name, note: o.note });
     },
     async deleteAnnotations(p) {
       return (await annotations(p)).remove(obj(p).ids);
@@ -68,8 +71,11 @@ export function createAnalysisApi(analysis: AnalysisService): Pick<TesseraApi, A
       const o = obj(p);
       return (await annotations(p)).setClass(o.name, o.colour);
     },
+    async editAnnotationClass(p) {
+      return (await annotations(p)).editClass(obj(p));
+    },
     async importAnnotations(p) {
-      return (await annotations(p)).import(path(obj(p)));
+      return (await annotations(p)).import(path(obj(p)), obj(p).mode ?? 'merge');
     },
     async exportAnnotations(p) {
       const o = obj(p);
@@ -111,6 +117,12 @@ export function createAnalysisApi(analysis: AnalysisService): Pick<TesseraApi, A
     },
     loadProbe(p) {
       return analysis.loadProbe(obj(p).path);
+    },
+    async getActiveProbe(p) {
+      return analysis.getActiveProbe(obj(p).slideId);
+    },
+    setActiveProbe(p) {
+      return analysis.setActiveProbe(obj(p));
     },
     getHeatmap(p) {
       return analysis.heatmap(obj(p));

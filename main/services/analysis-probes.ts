@@ -113,5 +113,6 @@ export function summariseProbe({ id, path, probe }: { id: string; path: string; 
       : null,
     warnings: probe.training.warnings,
     path,
+    trainedOn: probe.training.slides.map((s) => ({ name: s.name ?? null, slideFingerprint: s.slideFingerprint })),
   };
 }

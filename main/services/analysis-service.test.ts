@@ -115,8 +115,12 @@ test('annotations: GeoJSON export refuses to overwrite; a corrupt import is refu
   await rejectsWith(a.import(bad), 'invalid-file', /Nothing was changed/);
   await rejectsWith(a.import(join(dataDir, 'missing.geojson')), 'not-found');
   assert.equal(a.snapshot().revision, before.revision);
-  const imported: AnnotationDelta = await a.import(out);
-  assert.equal(imported.upserted.length, before.annotations.length, 're-importing our own export adds copies');
+  const again: AnnotationDelta = await a.import(out);
+  assert.equal(again.upserted.length, 0, 're-importing our own export (merge) adds no copies');
+  assert.equal(a.snapshot().annotations.length, before.annotations.length);
+  const replaced: AnnotationDelta = await a.import(out, 'replace');
+  assert.equal(replaced.upserted.length, before.annotations.length, 'replace puts the file\'s annotations in place of all');
+  assert.equal(a.snapshot().annotations.length, before.annotations.length);
   a.undo();
   assert.equal(a.snapshot().annotations.length, before.annotations.length);
   a.remove(a.snapshot().annotations.map((x) => x.id));
@@ -157,12 +161,17 @@ test('probe: trains on the slide annotations, heatmap hotter in tumour, exports 
 
   const raster = await analysis.heatmap({ slideId, probeId: summary.id });
   assert.equal(raster.className, 'Tumour');
-  assert.equal(raster.cellSize, 896);
+  assert.equal(raster.cellSize, 448, 'patches every half patch');
+  assert.equal(raster.cellOffset, 224);
   const values = Buffer.from(raster.values, 'base64');
   assert.equal(values.length, raster.cols * raster.rows);
   assert.ok(raster.scored > 10);
   const at = (x: number, y: number) =>
-    values[Math.floor(y / raster.cellSize) * raster.cols + Math.floor(x / raster.cellSize)];
+    values[
+      (Math.floor((y - raster.cellOffset) / raster.cellSize) - raster.row0) * raster.cols +
+        Math.floor((x - raster.cellOffset) / raster.cellSize) -
+        raster.col0
+    ];
   const tumourCell = at(4550, 5900);
   const normalCell = at(8100, 5100);
   assert.ok(tumourCell !== UNSCORED && normalCell !== UNSCORED);
@@ -172,7 +181,7 @@ test('probe: trains on the slide annotations, heatmap hotter in tumour, exports 
     probeId: summary.id,
     rect: { x: 4000, y: 4000, width: 2000, height: 2000 },
   });
-  assert.deepEqual([part.col0, part.row0, part.cols, part.rows], [4, 4, 3, 3]);
+  assert.deepEqual([part.col0, part.row0, part.cols, part.rows], [8, 8, 5, 5]);
 
   const out = (name: string) => join(dataDir, name);
   const png = await analysis.exportHeatmap({

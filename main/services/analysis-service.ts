@@ -7,8 +7,10 @@ import { isAbsolute, join } from 'node:path';
 import { AnnotationSaveError, AnnotationStore, type SaveDocument } from '../annotations/annotation-store.js';
 import { isAreal } from '../annotations/geometry.js';
 import { FileExistsError } from '../common/atomic-write.js';
+import { checkExportTarget, ExportTargetError } from '../common/export-target.js';
 import { tesseraDataDir } from '../common/data-dir.js';
 import type {
+  ActiveProbe,
   AnalysisExportFormat,
   CheckpointPreview,
   EncoderStatus,
@@ -26,6 +28,8 @@ import type {
 import type { TesseraEvent } from '../contracts/tessera-api.js';
 import { EmbeddingScheduler } from '../encoder/embedding-scheduler.js';
 import { EmbeddingService } from '../encoder/embedding-service.js';
+import { overlappingStride } from '../encoder/patch-grid.js';
+import { analysisAssumptions, probeSlideNames, trainedOnSlide } from '../heatmap/assumptions.js';
 import { defaultClassName, exportHeatmap } from '../export/export-heatmap.js';
 import { exportFormatOf } from '../export/write-export.js';
 import type { ColourMapName } from '../heatmap/colour-maps.js';
@@ -70,6 +74,8 @@ interface SlideState {
   scheduler?: Promise<EmbeddingScheduler>;
   viewport: LevelRect | null;
   added: number;
+  /** The probe this slide shows (chosen per slide; none until chosen, or trained here). */
+  probeId: string | null;
 }
 
 /** A whole-slide tissue run in progress. */
@@ -115,6 +121,11 @@ export class AnalysisService {
 
   private get dataDir(): string {
     return this.options.dataDir ?? tesseraDataDir();
+  }
+
+  /** Where exports go unless the user picks elsewhere: `<data dir>/exports` (made on first export). */
+  get exportsFolder(): string {
+    return join(this.dataDir, 'exports');
   }
 
   private emit(event: TesseraEvent): void {
@@ -173,7 +184,7 @@ export class AnalysisService {
             }),
         );
       annotations.catch(() => this.states.delete(slideId));
-      s = { id: slideId, path: info.path, name: info.name, annotations, viewport: null, added: 0 };
+      s = { id: slideId, path: info.path, name: info.name, annotations, viewport: null, added: 0, probeId: null };
       this.states.set(slideId, s);
     }
     return s;
@@ -261,7 +272,8 @@ export class AnalysisService {
       s.scheduler = (async () => {
         await this.encoder();
         const ctx = await this.embeddings.slide(s.path);
-        const scheduler = new EmbeddingScheduler(this.embeddings, ctx);
+        // The visible tissue on the heatmap's overlapping grid (its non-overlapping patches are among them).
+        const scheduler = new EmbeddingScheduler(this.embeddings, ctx, { stride: this.stride });
         scheduler.on('embedded', (b: { coords: Int32Array }) => (s.added += b.coords.length / 2));
         scheduler.on('progress', (p: { done: number; total: number }) => {
           this.emit({ type: 'embedding-progress', slideId: s.id, done: p.done, total: p.total, added: s.added });
@@ -321,12 +333,13 @@ export class AnalysisService {
       // Totals first, so the bar means the same thing from the first patch to the last.
       for (const mpp of mpps) {
         controller.signal.throwIfAborted();
-        const coords = await this.embeddings.patchesIn(ctx, this.embeddings.grid(ctx, mpp));
+        const coords = await this.embeddings.patchesIn(ctx, this.embeddings.grid(ctx, mpp, this.stride));
         counts.push({ done: 0, total: coords.length / 2 });
       }
       let last = 0; // the first progress (what the cache already holds) goes out at once
       await this.embeddings.embed(ctx, {
         mpps,
+        stride: this.stride,
         signal: controller.signal,
         onProgress: (p) => {
           counts[mpps.indexOf(p.mpp)] = { done: p.done, total: p.total };
@@ -544,7 +557,9 @@ export class AnalysisService {
     })();
     this.training = run;
     try {
-      return await run;
+      const summary = await run;
+      s.probeId = summary.id; // training on a slide chooses its probe there, and nowhere else
+      return summary;
     } catch (err) {
       if (err instanceof ApiError) throw err;
       throw new ApiError('training-failed', `Training failed: ${(err as Error).message}`, 422);
@@ -557,6 +572,39 @@ export class AnalysisService {
 
   listProbes(): Promise<ProbeSummary[]> {
     return this.probes.list();
+  }
+
+  /** The probe a slide shows: none until the user picks one there (or trains one on it). */
+  getActiveProbe(slideId: unknown): ActiveProbe {
+    const s = this.state(slideId);
+    return { slideId: s.id, probeId: s.probeId };
+  }
+
+  /** Applies a probe to this slide only (null: none); a probe from another slide is applied only this way. */
+  async setActiveProbe(params: { slideId?: unknown; probeId?: unknown }): Promise<ActiveProbe> {
+    const s = this.state(params.slideId);
+    if (params.probeId === null || params.probeId === undefined) s.probeId = null;
+    else s.probeId = (await this.probes.get(params.probeId)).id;
+    return { slideId: s.id, probeId: s.probeId };
+  }
+
+  /** Patch px between patch origins of the app's grids: half the encoder's patch (overlapping). */
+  private get stride(): number {
+    return overlappingStride(this.embeddings.model?.input.size ?? 224);
+  }
+
+  /** What a heatmap of `probe` on slide `s` assumed, and the probe it names. */
+  private async provenance(s: SlideState, probeId: string, probe: NamedProbe, embeddings: SlideEmbeddings) {
+    const fingerprint = embeddings.slideFingerprint;
+    return {
+      probe: {
+        probeId,
+        name: probe.name ?? probe.classes.map((c) => c.name).join(' vs '),
+        trainedOn: probeSlideNames(probe),
+        trainedOnThisSlide: trainedOnSlide(probe, fingerprint),
+      },
+      assumptions: analysisAssumptions({ probe, slideFingerprint: fingerprint, scale: embeddings.scale, model: this.embeddings.model }),
+    };
   }
 
   loadProbe(path: unknown): Promise<ProbeSummary> {
@@ -614,16 +662,17 @@ export class AnalysisService {
     rect?: unknown;
   }): Promise<HeatmapRaster> {
     const s = this.state(params.slideId);
-    const { probe, probabilities } = await this.probabilities(s, params.probeId);
+    const { probe, embeddings, probabilities } = await this.probabilities(s, params.probeId);
     const className =
       params.className === undefined ? defaultClassName(probe.classes.map((c) => c.name)) : String(params.className);
     const info = this.slides.info(s.id);
     const rect = params.rect === undefined || params.rect === null ? undefined : checkRect(params.rect);
+    const { probe: provenance, assumptions } = await this.provenance(s, String(params.probeId), probe, embeddings);
     return heatmapRaster(
       probabilities,
       className,
       { id: s.id, width: info.width, height: info.height },
-      String(params.probeId),
+      { probe: provenance, assumptions, tissue: embeddings.tissue },
       rect,
     );
   }
@@ -648,6 +697,7 @@ export class AnalysisService {
         'invalid-argument',
         `${path} does not end in .${FORMAT_EXTENSIONS[format][0]} (the ${format.toUpperCase()} format)`,
       );
+    await checkExportTarget(path); // a device, FIFO or folder there: a 400 before any work
     const overwrite = req.overwrite === true;
     if (
       !overwrite &&
@@ -682,12 +732,16 @@ export class AnalysisService {
         colourMap: checkColourMap(req.colourMap),
         threshold: optionalNumber(req.threshold, 'threshold', 0, 1),
         downsample: optionalNumber(req.downsample, 'downsample', 0.01, 1e6),
+        tissue: embeddings.tissue,
+        patches: req.patches === true,
+        assumptions: (await this.provenance(s, String(req.probeId), probe, embeddings)).assumptions,
         overwrite,
       });
       return { path, format, bytes: (await stat(path)).size, patches: probabilities.n };
     } catch (err) {
       if (err instanceof FileExistsError) throw new ApiError('exists', `${path} already exists`, 409);
       if (err instanceof ApiError) throw err;
+      if (err instanceof ExportTargetError) throw new ApiError('invalid-argument', err.message);
       throw new ApiError('export-failed', `Export failed: ${(err as Error).message}`, 500);
     } finally {
       this.emit({ type: 'progress', task, label, done: 2, total: 2 });

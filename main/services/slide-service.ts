@@ -2,7 +2,7 @@
 // Tile and associated-image requests are answered only for slides registered here, so no request can
 // reach a file the user did not open.
 import { randomBytes } from 'node:crypto';
-import { realpath, stat } from 'node:fs/promises';
+import { realpath } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import sharp from 'sharp';
 import type { SlideReader } from '../slide/slide-reader.js';
@@ -12,6 +12,7 @@ import type { SlideInfo, SlideSummary, TesseraEvent } from '../contracts/tessera
 import { slideUrls } from '../contracts/tessera-api.js';
 import { ApiError } from './api-error.js';
 import { RecentSlides } from './recent-slides.js';
+import { slideFileSize } from './slide-file-size.js';
 
 /** Where slides, tiles and the sample come from; the default wires the slide engine, tests pass fakes. */
 export interface SlideBackend {
@@ -143,7 +144,8 @@ export class SlideService {
   }
 
   private async load(path: string): Promise<OpenSlide> {
-    const size = (await stat(path)).size;
+    // A DICOM folder: the total of its DICOM files, not the folder entry.
+    const size = await slideFileSize(path);
     const name = basename(path);
     this.emit({ type: 'progress', task: `open:${name}`, label: `Opening ${name}`, done: 0, total: 1 });
     let reader: SlideReader;

@@ -26,10 +26,11 @@ function requireString(params: unknown, key: string): string {
 
 /** The contract implemented over the services. Parameters are checked here, since they come off the wire. */
 export function createTesseraApi({ slides, transport, analysis }: ServicesOptions): TesseraApi {
+  const analysisService = analysis ?? new AnalysisService({ slides });
   return {
-    ...createAnalysisApi(analysis ?? new AnalysisService({ slides })),
+    ...createAnalysisApi(analysisService),
     async getAppInfo() {
-      return { version: appVersion, transport, platform: process.platform };
+      return { version: appVersion, transport, platform: process.platform, exportsFolder: analysisService.exportsFolder };
     },
     async listSlides() {
       return slides.list();

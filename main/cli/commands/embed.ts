@@ -1,10 +1,12 @@
-// `tessera embed <slide> [--model ID] [--mpp 0.5,1,2] [--region x,y,w,h | --all-tissue] --out <file.h5|file.npy>`:
+// `tessera embed <slide> [--model ID] [--mpp 0.5,1,2] [--region x,y,w,h | --all-tissue] [--stride PX] --out <file.h5|file.npy>`:
 // embeddings of a slide's tissue patches, resumable (the cache keeps every finished batch). With several
-// magnifications, one file per magnification: <stem>.mpp-<mpp>.<ext>.
+// magnifications, one file per magnification: <stem>.mpp-<mpp>.<ext>. Patches do not overlap unless --stride
+// (patch px between patch origins) asks: pipelines read this output, so its grid stays the plain one.
 import type { Command } from 'commander';
 import { EmbeddingService } from '../../encoder/embedding-service.js';
 import { formatOf, outputPathFor, writeEmbeddingsH5, writeEmbeddingsNpy } from '../../encoder/write-embeddings.js';
 import { progressBar } from '../embedding-progress.js';
+import { parseStride } from './probe.js';
 
 function parseList(s: string, what: string, count?: number): number[] {
   const v = s.split(',').map((x) => Number(x.trim()));
@@ -23,13 +25,15 @@ export function registerEmbed(program: Command): void {
     .option('--mpp <list>', "magnifications in µm/px, comma-separated (default: the model's)")
     .option('--region <x,y,w,h>', 'level-0 rectangle to embed (default: the whole slide)')
     .option('--all-tissue', 'embed every tissue patch of the slide (the default without --region)')
+    .option('--stride <px>', "patch px (at the grid's µm/px) between patch origins (default: the patch size, no overlap)")
     .requiredOption('--out <file>', 'output .h5 or .npy (several magnifications: one file each, <stem>.mpp-<mpp>.<ext>)')
-    .action(async (slide: string, opts: { model?: string; mpp?: string; region?: string; allTissue?: boolean; out: string }) => {
+    .action(async (slide: string, opts: { model?: string; mpp?: string; region?: string; allTissue?: boolean; stride?: string; out: string }) => {
       const format = formatOf(opts.out);
       if (opts.region && opts.allTissue) throw new Error('give --region or --all-tissue, not both');
       const mpps = opts.mpp ? parseList(opts.mpp, '--mpp') : undefined;
       if (mpps?.some((m) => m <= 0)) throw new Error('--mpp values must be positive');
       const region = opts.region ? parseList(opts.region, '--region', 4) : undefined;
+      const stride = parseStride(opts.stride);
       const service = new EmbeddingService();
       const ac = new AbortController();
       const onSignal = () => ac.abort();
@@ -42,6 +46,7 @@ export function registerEmbed(program: Command): void {
         const sets = await service.embed(slide, {
           mpps,
           region: region && { x: region[0], y: region[1], width: region[2], height: region[3] },
+          stride,
           signal: ac.signal,
           onProgress: progressBar(),
         });

@@ -1,15 +1,20 @@
-// `tessera heatmap <slide> --probe probe.json [--all-tissue] --out out.(png|tif|geojson|csv|html)`:
+// `tessera heatmap <slide> --probe probe.json [--all-tissue] [--stride PX] [--patches] --out out.(png|tif|geojson|csv|html)`:
 // applies a probe to a slide and exports the result. Embeddings come from the app's EmbeddingService: with
 // --all-tissue every tissue patch (what the cache lacks is embedded, progress on stderr), else only the cache.
-import { basename } from 'node:path';
+// Patches overlap by default (--stride half the patch); pictures are smooth between patch centres and cut to
+// the tissue mask, regions are outlined on the same smooth, tissue-only surface; assumptions are printed.
+import { basename, resolve } from 'node:path';
+import { checkExportTarget } from '../../common/export-target.js';
 import type { Command } from 'commander';
 import { exportHeatmap } from '../../export/export-heatmap.js';
 import { exportFormatOf } from '../../export/write-export.js';
 import type { ColourMapName } from '../../heatmap/colour-maps.js';
+import { analysisAssumptions } from '../../heatmap/assumptions.js';
 import { slideHeatmap } from '../../heatmap/slide-heatmap.js';
 import { withEncoderSlideEmbedder } from '../../probe/encoder-slide-embedder.js';
 import { readProbeFile } from '../../probe/probe-file.js';
 import { abortableOnSigint, progressBar } from '../embedding-progress.js';
+import { parseStride } from './probe.js';
 
 export function registerHeatmap(program: Command): void {
   program
@@ -21,17 +26,26 @@ export function registerHeatmap(program: Command): void {
     .option('--class <name>', 'class to draw or outline (default: Tumour, else the first class)')
     .option('--threshold <p>', 'PNG/TIFF: hide cells below p; GeoJSON: region level (default 0.5)')
     .option('--colour-map <name>', 'viridis, magma or jet', 'viridis')
+    .option('--stride <px>', "patch px (at the grid's µm/px) between patch origins; default half the patch (overlapping); the patch size for the non-overlapping grid")
+    .option('--patches', 'PNG/TIFF: one flat block per patch instead of smooth between patch centres')
     .option('--downsample <d>', 'PNG/TIFF: level-0 px per image px (default: a quarter patch)')
     .requiredOption('--out <file>', 'output file; its extension picks the format')
     .option('--force', 'replace --out if it exists')
-    .action(async (slidePath: string, opts: { probe: string; allTissue?: boolean; class?: string; threshold?: string; colourMap: string; downsample?: string; out: string; force?: boolean }) => {
-      exportFormatOf(opts.out); // fail on a bad extension before any embedding work
+    .action(async (slidePath: string, opts: { probe: string; allTissue?: boolean; class?: string; threshold?: string; colourMap: string; stride?: string; patches?: boolean; downsample?: string; out: string; force?: boolean }) => {
+      // The CLI takes paths relative to where it runs; exports themselves take only absolute ones.
+      const out = resolve(opts.out);
+      exportFormatOf(out); // fail on a bad extension or a bad target before any embedding work
+      await checkExportTarget(out);
+      const stride = parseStride(opts.stride);
       const probe = await readProbeFile(opts.probe);
-      const { embeddings, probabilities } = await withEncoderSlideEmbedder((embedder) =>
-        abortableOnSigint((signal) => slideHeatmap(embedder, slidePath, probe, { allTissue: opts.allTissue, signal, onProgress: progressBar('embedding ') })),
-      );
+      const { embeddings, probabilities, model } = await withEncoderSlideEmbedder(async (embedder) => ({
+        ...(await abortableOnSigint((signal) => slideHeatmap(embedder, slidePath, probe, { allTissue: opts.allTissue, stride, signal, onProgress: progressBar('embedding ') }))),
+        model: embedder.service.model,
+      }));
       process.stderr.write(`scored ${probabilities.n} patches${opts.allTissue ? '' : ' (from the embedding cache)'}\n`);
-      const format = await exportHeatmap(opts.out, {
+      const assumptions = analysisAssumptions({ probe, slideFingerprint: embeddings.slideFingerprint, scale: embeddings.scale, model });
+      for (const a of assumptions) process.stderr.write(`assumed: ${a}\n`);
+      const format = await exportHeatmap(out, {
         slideName: basename(slidePath),
         slide: embeddings.frame,
         probe,
@@ -40,6 +54,9 @@ export function registerHeatmap(program: Command): void {
         colourMap: opts.colourMap as ColourMapName,
         threshold: opts.threshold === undefined ? undefined : Number(opts.threshold),
         downsample: opts.downsample === undefined ? undefined : Number(opts.downsample),
+        tissue: embeddings.tissue,
+        patches: opts.patches === true,
+        assumptions,
         overwrite: opts.force === true,
       });
       process.stderr.write(`wrote ${format} ${opts.out}\n`);

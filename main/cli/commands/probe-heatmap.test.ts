@@ -117,7 +117,9 @@ test('sample slide: probe train (Tumour vs Normal) + heatmap --all-tissue at 1 Â
   assert.deepEqual([...csv.slides], ['tessera-sample-he-v1.tiff']);
   assert.deepEqual([...csv.mpps], ['1']);
   const size = 224 * 1 / 0.25;
-  assert.ok(csv.patches.every((q) => q.size === size && q.x % size === 0 && q.y % size === 0 && Math.abs(q.p[0] + q.p[1] - 1) < 1e-4));
+  // Patches every half patch (the default stride), all of the same size.
+  assert.ok(csv.patches.every((q) => q.size === size && q.x % (size / 2) === 0 && q.y % (size / 2) === 0 && Math.abs(q.p[0] + q.p[1] - 1) < 1e-4));
+  assert.ok(csv.patches.some((q) => q.x % size !== 0), 'overlapping patches');
   assert.ok(csv.patches.length > cachedCount, `all tissue (${csv.patches.length}) beyond the training cache (${cachedCount})`);
   const centre = (q: CsvPatch) => [q.x + q.size / 2, q.y + q.size / 2];
   const onTissue = csv.patches.filter((q) => SAMPLE_TISSUE_REGIONS.some((t) => inside(centre(q), t.polygon))).length;

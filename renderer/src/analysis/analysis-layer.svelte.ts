@@ -1,14 +1,17 @@
 // What the analysis draws on the slide, as a viewer extension: two canvases over OpenSeadragon's, in
 // screen space, redrawn each frame the view moves. The heatmap canvas draws the probe raster on the patch
-// grid (one image pixel per cell, scaled to the grid's level-0 bounds, no smoothing); the annotation canvas
+// grid (one image pixel per cell, scaled to the grid's level-0 bounds, smooth between patch centres or as
+// flat patches, cut to the tissue mask), with a legend on the viewer naming the probe; the annotation canvas
 // draws what an R-tree query of the view returns (never a scan of all annotations) and the shape being
 // drawn. Drawing tools ride on OpenSeadragon's own pointer events, cancelling its pan only while drawing.
 import OpenSeadragon from 'openseadragon';
 import type { AnnotationGeometry, HeatmapRaster, LevelRect } from '../../../main/contracts/tessera-api';
 import { registerViewerExtension, type ViewerContext } from '../lib/viewer-extensions';
 import { analysis } from './analysis-state.svelte';
-import { colourTable } from './colour-maps';
+import { opacityRamp } from '../../../main/heatmap/colour-maps';
+import { colourGradient, colourTable } from './colour-maps';
 import { brushStrokeGeometry, moveVertex, translate, vertices } from './geometry-edit';
+import { geometryBounds } from '../../../main/annotations/geometry';
 
 type Xy = { x: number; y: number };
 interface OsdPointerEvent {
@@ -27,6 +30,11 @@ type Drag =
 
 const HANDLE = 7;
 const CLOSE_DISTANCE = 9;
+/** Two clicks this close in time (ms) and place (screen px) are a double-click, whatever OpenSeadragon's
+ *  own click pairing says (it pairs any two quick clicks in turn, so after an odd number of vertex clicks
+ *  the double-click's first click is paired with the last vertex and no double-click fires). */
+const DOUBLE_CLICK_MS = 400;
+const DOUBLE_CLICK_DISTANCE = 8;
 
 function install({ viewer, slide }: ViewerContext): () => void {
   void analysis.attach(slide.id);
@@ -74,12 +82,16 @@ function install({ viewer, slide }: ViewerContext): () => void {
   };
   const toImage = (p: Xy): Xy => ({ x: (p.x - ox) / scale, y: (p.y - oy) / scale });
 
-  // Heatmap: the raster as a tiny image, rebuilt when it or its colours change.
+  // Heatmap: the raster as a tiny image (one pixel per patch cell, alpha ramping up from the threshold),
+  // drawn smooth (the canvas interpolates between pixel centres = patch centres) or as flat patches, then
+  // cut to the tissue mask so glass is never coloured. The legend on the viewer names the probe.
   let heatImage: HTMLCanvasElement | null = null;
   let heatKey = '';
+  let maskImage: HTMLCanvasElement | null = null;
+  let maskKey = '';
   const heatmapImage = (r: HeatmapRaster): HTMLCanvasElement => {
     const s = analysis.heatmap;
-    const key = `${r.values.length}:${r.values.slice(0, 64)}:${r.values.slice(-64)}:${r.cols}x${r.rows}:${r.scored}:${s.colourMap}:${s.threshold}:${r.className}:${r.probeId}`;
+    const key = `${r.values.length}:${r.values.slice(0, 64)}:${r.values.slice(-64)}:${r.cols}x${r.rows}:${r.scored}:${s.colourMap}:${s.threshold}:${s.ramp}:${r.className}:${r.probeId}`;
     if (heatImage && key === heatKey) return heatImage;
     const bytes = Uint8Array.from(atob(r.values), (c) => c.charCodeAt(0));
     const img = new ImageData(Math.max(1, r.cols), Math.max(1, r.rows));
@@ -92,7 +104,7 @@ function install({ viewer, slide }: ViewerContext): () => void {
       img.data[4 * i] = lut[k];
       img.data[4 * i + 1] = lut[k + 1];
       img.data[4 * i + 2] = lut[k + 2];
-      img.data[4 * i + 3] = 255;
+      img.data[4 * i + 3] = s.ramp ? Math.round(255 * opacityRamp(v / 250, s.threshold)) : 255;
     }
     heatImage ??= document.createElement('canvas');
     heatImage.width = img.width;
@@ -100,6 +112,58 @@ function install({ viewer, slide }: ViewerContext): () => void {
     heatImage.getContext('2d')!.putImageData(img, 0, 0);
     heatKey = key;
     return heatImage;
+  };
+  const tissueImage = (t: NonNullable<HeatmapRaster['tissue']>): HTMLCanvasElement => {
+    const key = `${t.x},${t.y},${t.width}x${t.height}:${t.values.slice(0, 64)}:${t.values.slice(-64)}:${t.values.length}`;
+    if (maskImage && key === maskKey) return maskImage;
+    const bytes = Uint8Array.from(atob(t.values), (c) => c.charCodeAt(0));
+    const img = new ImageData(Math.max(1, t.width), Math.max(1, t.height));
+    for (let i = 0; i < bytes.length; i++) if (bytes[i]) img.data[4 * i + 3] = 255;
+    maskImage ??= document.createElement('canvas');
+    maskImage.width = img.width;
+    maskImage.height = img.height;
+    maskImage.getContext('2d')!.putImageData(img, 0, 0);
+    maskKey = key;
+    return maskImage;
+  };
+
+  // The legend on the viewer itself: probe name, where it was trained, colour ramp, assumptions.
+  const legend = document.createElement('div');
+  legend.className = 'heatmap-legend-overlay';
+  legend.dataset.testid = 'viewer-heatmap-legend';
+  Object.assign(legend.style, {
+    position: 'absolute', top: '8px', right: '8px', maxWidth: '280px', padding: '6px 8px', borderRadius: '6px',
+    background: 'rgba(20,20,24,0.82)', color: '#f3f3f3', font: '12px system-ui, sans-serif', pointerEvents: 'none',
+    zIndex: '5', display: 'none',
+  });
+  (viewer.element as HTMLElement).appendChild(legend);
+  let legendKey = '';
+  const updateLegend = (r: HeatmapRaster | null): void => {
+    const s = analysis.heatmap;
+    const key = r ? `${r.probeId}:${r.className}:${s.colourMap}:${s.threshold}:${r.assumptions.join('|')}:${r.probe.trainedOn.join('|')}` : '';
+    if (key === legendKey) return;
+    legendKey = key;
+    legend.style.display = r ? 'block' : 'none';
+    legend.replaceChildren();
+    if (!r) return;
+    const line = (text: string, testid: string, style: Partial<CSSStyleDeclaration> = {}): HTMLElement => {
+      const el = document.createElement('div');
+      el.textContent = text;
+      el.dataset.testid = testid;
+      Object.assign(el.style, style);
+      legend.appendChild(el);
+      return el;
+    };
+    line(r.probe.name, 'viewer-legend-probe', { fontWeight: '600' });
+    line(
+      r.probe.trainedOnThisSlide ? `Trained on this slide${r.probe.trainedOn.length > 1 ? ` and ${r.probe.trainedOn.length - 1} other(s)` : ''}` : `Trained on ${r.probe.trainedOn.join(', ')} (another slide)`,
+      'viewer-legend-trained-on',
+      { opacity: '0.85' },
+    );
+    const ramp = line('', 'viewer-legend-ramp', { height: '10px', margin: '4px 0 2px', borderRadius: '2px', background: colourGradient(s.colourMap) });
+    ramp.setAttribute('aria-hidden', 'true');
+    line(`${s.threshold > 0 ? s.threshold.toFixed(2) : '0'} ← P(${r.className}) → 1`, 'viewer-legend-scale', { display: 'flex', justifyContent: 'space-between' });
+    for (const a of r.assumptions) line(`⚠ ${a}`, 'viewer-legend-assumption', { color: '#ffd27a', marginTop: '3px' });
   };
 
   const drawHeatmap = (): void => {
@@ -109,13 +173,24 @@ function install({ viewer, slide }: ViewerContext): () => void {
     const r = analysis.raster;
     const shown = r && r.slideId === slide.id && analysis.heatmap.visible && r.probeId === analysis.probeId;
     heat.dataset.scored = shown ? String(r.scored) : '0';
+    updateLegend(shown ? r : null);
     if (!shown || r.cols === 0 || r.rows === 0) return;
     const img = heatmapImage(r);
+    const smooth = !analysis.heatmap.showPatches;
+    heat.dataset.mode = smooth ? 'smooth' : 'patches';
     ctx.setTransform(dpr * scale, 0, 0, dpr * scale, dpr * ox, dpr * oy);
-    ctx.imageSmoothingEnabled = false;
-    ctx.globalAlpha = analysis.heatmap.opacity;
-    ctx.drawImage(img, r.col0 * r.cellSize, r.row0 * r.cellSize, r.cols * r.cellSize, r.rows * r.cellSize);
-    ctx.globalAlpha = 1;
+    ctx.imageSmoothingEnabled = smooth;
+    ctx.imageSmoothingQuality = 'high';
+    ctx.drawImage(img, r.cellOffset + r.col0 * r.cellSize, r.cellOffset + r.row0 * r.cellSize, r.cols * r.cellSize, r.rows * r.cellSize);
+    if (r.tissue) {
+      // Keep the heatmap only where the mask says tissue.
+      const t = r.tissue;
+      ctx.globalCompositeOperation = 'destination-in';
+      ctx.drawImage(tissueImage(t), t.x, t.y, t.width * t.downsample, t.height * t.downsample);
+      ctx.globalCompositeOperation = 'source-over';
+    }
+    // Overall opacity as the canvas's own, so the mask cut above stays exact.
+    heat.style.opacity = String(analysis.heatmap.opacity);
   };
 
   // Annotations, and the shape being drawn.
@@ -123,6 +198,8 @@ function install({ viewer, slide }: ViewerContext): () => void {
   let polygon: [number, number][] = [];
   let pointer: Xy | null = null;
   let pendingEdit: { id: string; geometry: AnnotationGeometry } | null = null;
+  /** The last polygon click (screen px, time), to tell the second click of a double-click. */
+  let lastClick: { t: number; x: number; y: number } | null = null;
 
   const tracePath = (ctx: CanvasRenderingContext2D, g: AnnotationGeometry): void => {
     const ring = (r: readonly (readonly [number, number])[]) => {
@@ -197,7 +274,9 @@ function install({ viewer, slide }: ViewerContext): () => void {
     draw.dataset.drawn = String(inView.length);
     const editing = drag && (drag.kind === 'vertex' || drag.kind === 'move') ? drag : pendingEdit;
     let selected: AnnotationGeometry | null = null;
+    const hidden = new Set(analysis.classes.filter((c) => c.hidden).map((c) => c.name));
     for (const a of inView) {
+      if (hidden.has(a.className)) continue;
       const g = editing && editing.id === a.id ? editing.geometry : a.geometry;
       const isSelected = a.id === analysis.selectedId;
       if (isSelected) selected = g;
@@ -228,6 +307,7 @@ function install({ viewer, slide }: ViewerContext): () => void {
       ctx.strokeStyle = rgba(colour, 0.35);
       ctx.stroke();
     }
+    draw.dataset.draftVertices = String(polygon.length);
     if (polygon.length > 0) {
       const px = 1 / scale;
       ctx.beginPath();
@@ -295,7 +375,7 @@ function install({ viewer, slide }: ViewerContext): () => void {
     else if (tool === 'brush') drag = { kind: 'brush', stroke: [[p.x, p.y]], radius: analysis.brushSize / 2 / scale };
     else if (tool === 'select') {
       const sel = analysis.selectedId ? analysis.annotations.get(analysis.selectedId) : undefined;
-      if (sel && !sel.locked) {
+      if (sel && !analysis.isLocked(sel)) {
         const tol = HANDLE / scale;
         const v = vertices(sel.geometry).find((q) => Math.abs(q.x - p.x) <= tol && Math.abs(q.y - p.y) <= tol);
         if (v) {
@@ -303,10 +383,11 @@ function install({ viewer, slide }: ViewerContext): () => void {
           return;
         }
       }
-      const hit = analysis.index.hitTest(p.x, p.y, 6 / scale)[0];
+      const hidden = new Set(analysis.classes.filter((c) => c.hidden).map((c) => c.name));
+      const hit = analysis.index.hitTest(p.x, p.y, 6 / scale).find((a) => !hidden.has(a.className));
       analysis.selectedId = hit?.id ?? null;
       drag =
-        hit && !hit.locked
+        hit && !analysis.isLocked(hit)
           ? { kind: 'move', id: hit.id, start: p, original: hit.geometry, geometry: hit.geometry, moved: false }
           : null;
     }
@@ -377,6 +458,18 @@ function install({ viewer, slide }: ViewerContext): () => void {
       void analysis.add({ type: 'point', x: p.x, y: p.y });
     } else if (analysis.tool === 'polygon') {
       e.preventDefaultAction = true;
+      const now = performance.now();
+      const second =
+        lastClick !== null &&
+        now - lastClick.t <= DOUBLE_CLICK_MS &&
+        Math.hypot(e.position.x - lastClick.x, e.position.y - lastClick.y) <= DOUBLE_CLICK_DISTANCE;
+      lastClick = second ? null : { t: now, x: e.position.x, y: e.position.y };
+      // The second click of a double-click closes what its first click extended: never a vertex of its own,
+      // never the start of a new polygon (when the first click already closed it on the first vertex).
+      if (second) {
+        if (polygon.length >= 3) finishPolygon();
+        return;
+      }
       const first = polygon[0];
       const last = polygon[polygon.length - 1];
       if (first && polygon.length >= 3 && Math.hypot(first[0] - p.x, first[1] - p.y) * scale <= CLOSE_DISTANCE)
@@ -390,7 +483,7 @@ function install({ viewer, slide }: ViewerContext): () => void {
   const onDoubleClick = (ev: unknown): void => {
     if (!drawing()) return;
     (ev as OsdPointerEvent).preventDefaultAction = true;
-    if (analysis.tool === 'polygon') finishPolygon();
+    if (analysis.tool === 'polygon' && polygon.length >= 3) finishPolygon();
   };
 
   const onPointerMove = (e: PointerEvent): void => {
@@ -491,7 +584,7 @@ function install({ viewer, slide }: ViewerContext): () => void {
       void analysis.classes;
       void analysis.probeId;
       const s = analysis.heatmap;
-      void [s.visible, s.opacity, s.threshold, s.colourMap, s.className];
+      void [s.visible, s.opacity, s.threshold, s.colourMap, s.className, s.showPatches, s.ramp];
       requestRedraw();
     });
     $effect(() => {
@@ -505,6 +598,19 @@ function install({ viewer, slide }: ViewerContext): () => void {
     $effect(() => {
       void analysis.embeddingWanted;
       analysis.pushViewport();
+    });
+    // The list's "show": fit the view to the annotation with a margin (points get a fixed neighbourhood).
+    $effect(() => {
+      const req = analysis.zoomRequest;
+      const a = req && analysis.slideId === slide.id ? analysis.annotations.get(req.id) : undefined;
+      const it = item();
+      if (!a || !it) return;
+      const b = geometryBounds(a.geometry);
+      const w = Math.max(b.maxX - b.minX, 200);
+      const h = Math.max(b.maxY - b.minY, 200);
+      const cx = (b.minX + b.maxX) / 2;
+      const cy = (b.minY + b.maxY) / 2;
+      viewer.viewport.fitBounds(it.imageToViewportRectangle(cx - w * 0.7, cy - h * 0.7, w * 1.4, h * 1.4));
     });
   });
 
@@ -521,6 +627,7 @@ function install({ viewer, slide }: ViewerContext): () => void {
     if (frame) cancelAnimationFrame(frame);
     heat.remove();
     draw.remove();
+    legend.remove();
     host.style.cursor = '';
     analysis.detach(slide.id);
   };

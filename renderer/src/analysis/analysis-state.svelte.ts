@@ -7,6 +7,7 @@ import type {
   AnnotationDelta,
   AnnotationGeometry,
   CheckpointPreview,
+  ClassEdit,
   CheckpointWeights,
   EncoderStatus,
   ExportRequest,
@@ -66,6 +67,10 @@ export interface HeatmapSettings {
   opacity: number;
   /** Cells below are not drawn. */
   threshold: number;
+  /** One flat block per patch instead of smooth between patch centres. */
+  showPatches: boolean;
+  /** Alpha ramps up from the threshold, so low values are transparent (as CLAM/SlideFlow heatmaps). */
+  ramp: boolean;
 }
 
 class AnalysisState {
@@ -81,6 +86,10 @@ class AnalysisState {
   activeClass = $state('Tumour');
   /** Brush diameter in screen pixels. */
   brushSize = $state(40);
+  /** The list asked the viewer to show annotation `id` (`n` changes on every request). */
+  zoomRequest = $state<{ id: string; n: number } | null>(null);
+  /** What the last import did, shown under the import field until the next one. */
+  lastImport = $state<{ path: string; added: number; replaced: number; warnings: string[] } | null>(null);
 
   encoder = $state<EncoderStatus | null>(null);
   embedding = $state<{ done: number; total: number } | null>(null);
@@ -97,8 +106,10 @@ class AnalysisState {
     visible: true,
     className: null,
     colourMap: 'viridis',
-    opacity: 0.55,
+    opacity: 0.7,
     threshold: 0,
+    showPatches: false,
+    ramp: true,
   });
   raster = $state.raw<HeatmapRaster | null>(null);
   tissueRun = $state<TissueRunState | null>(null);
@@ -148,6 +159,9 @@ class AnalysisState {
     this.listen();
     if (this.slideId === slideId) return;
     this.slideId = slideId;
+    // The active probe is per slide: nothing is applied here until the user picks it (or trains one here).
+    this.probeId = null;
+    this.heatmap.visible = false;
     this.annotations.clear();
     this.index.reset([]);
     this.selectedId = null;
@@ -172,6 +186,14 @@ class AnalysisState {
     }
     if (this.probes.length === 0) void this.loadProbes();
     if (this.panelOpen) this.ensureEncoder();
+    try {
+      const active = await client.api.getActiveProbe({ slideId });
+      if (this.slideId !== slideId) return;
+      if (active.probeId && active.probeId !== this.probeId) this.showProbe(active.probeId);
+    } catch (err) {
+      app.notify('error', `Could not read the slide's probe: ${messageOf(err)}`);
+    }
+    this.pushViewport();
     this.scheduleHeatmap(0);
   }
 
@@ -216,6 +238,11 @@ class AnalysisState {
   get list(): Annotation[] {
     void this.version;
     return [...this.annotations.values()];
+  }
+
+  /** Locked itself, or its class is. */
+  isLocked(a: Annotation): boolean {
+    return a.locked === true || this.classes.some((c) => c.name === a.className && c.locked === true);
   }
 
   classColour(name: string): Rgb {
@@ -264,7 +291,10 @@ class AnalysisState {
     if (delta && delta.upserted[0] && this.tool === 'select') this.selectedId = delta.upserted[0].id;
   }
 
-  update(id: string, change: { geometry?: AnnotationGeometry; className?: string }): Promise<AnnotationDelta | null> {
+  update(
+    id: string,
+    change: { geometry?: AnnotationGeometry; className?: string; name?: string; note?: string },
+  ): Promise<AnnotationDelta | null> {
     return this.edit(
       (slideId) => client.api.updateAnnotation({ slideId, id, ...change }),
       'Could not change the annotation',
@@ -292,12 +322,35 @@ class AnalysisState {
     if (delta) this.activeClass = name;
   }
 
-  async importFile(path: string): Promise<boolean> {
-    const delta = await this.edit((slideId) => client.api.importAnnotations({ slideId, path }), 'Import failed');
+  /** One class edit (create, rename, recolour, hide, lock, delete): one undo step. */
+  async editClass(edit: Omit<ClassEdit, 'slideId'>): Promise<boolean> {
+    const delta = await this.edit(
+      (slideId) => client.api.editAnnotationClass({ slideId, ...edit }),
+      edit.create ? 'Could not add the class' : 'Could not change the class',
+    );
     if (!delta) return false;
+    if (edit.create) this.activeClass = edit.name;
+    else if (edit.rename && this.activeClass === edit.name) this.activeClass = edit.rename;
+    else if (edit.delete && this.activeClass === edit.name) this.activeClass = delta.classes[0]?.name ?? 'Tumour';
+    return true;
+  }
+
+  /** Shows annotation `id` in the viewer (the layer fits the view to it) and selects it. */
+  zoomTo(id: string): void {
+    this.selectedId = id;
+    this.zoomRequest = { id, n: (this.zoomRequest?.n ?? 0) + 1 };
+  }
+
+  /** Imports a file: `merge` skips what is already there; `replace` replaces all annotations (undoable). */
+  async importFile(path: string, mode: 'merge' | 'replace' = 'merge'): Promise<boolean> {
+    const delta = await this.edit((slideId) => client.api.importAnnotations({ slideId, path, mode }), 'Import failed');
+    if (!delta) return false;
+    const added = delta.imported ?? delta.upserted.length;
+    const warnings = delta.warnings ?? [];
+    this.lastImport = { path, added, replaced: delta.replaced ?? 0, warnings };
     app.notify(
       'info',
-      `Imported ${delta.upserted.length} annotation${delta.upserted.length === 1 ? '' : 's'}${delta.warnings?.length ? ` (${delta.warnings.length} skipped)` : ''}`,
+      `Imported ${added} annotation${added === 1 ? '' : 's'}${delta.replaced ? ` (replacing ${delta.replaced})` : ''}${warnings.length ? ` · ${warnings.length} note${warnings.length === 1 ? '' : 's'} (what was skipped and why) under Import` : ''}`,
     );
     return true;
   }
@@ -493,7 +546,18 @@ class AnalysisState {
     }
   }
 
+  /** Applies probe `id` to the slide in view only (null: none); other slides keep their own choice. */
   selectProbe(id: string | null): void {
+    const slideId = this.slideId;
+    if (slideId)
+      client.api
+        .setActiveProbe({ slideId, probeId: id })
+        .catch((err) => app.notify('error', `Could not apply the probe: ${messageOf(err)}`));
+    this.showProbe(id);
+  }
+
+  /** Shows probe `id` here (what the slide's choice says), without changing the choice. */
+  private showProbe(id: string | null): void {
     this.probeId = id;
     const probe = this.probes.find((p) => p.id === id);
     if (probe && !probe.classes.some((c) => c.name === this.heatmap.className)) {
