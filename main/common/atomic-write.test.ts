@@ -72,3 +72,27 @@ test('atomic write: a failed write, sync, close or rename leaves the old file an
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('atomic write: a full disk is a FileWriteError naming the file asked for (not the temp file); the API answers 507 with it', async () => {
+  const { FileWriteError } = await import('./atomic-write.js');
+  const { toApiError } = await import('../services/api-error.js');
+  const dir = await mkdtemp(join(tmpdir(), 'tessera-atomic-'));
+  try {
+    const path = join(dir, 'heatmap.png');
+    const err = await writeFileAtomic(path, 'x', { openFile: failingOpen('writeFile', errno('ENOSPC', 'write')) }).then(
+      () => assert.fail('the write must fail'),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof FileWriteError);
+    assert.equal(err.code, 'ENOSPC', 'the errno code is kept for callers that act on it');
+    assert.equal(err.message, `Could not write ${path}: the disk is full (ENOSPC)`);
+    assert.doesNotMatch(err.message, /\.tmp/);
+    const api = toApiError(err);
+    assert.deepEqual([api.status, api.code], [507, 'disk-full']);
+    assert.match(api.message, /heatmap\.png: the disk is full/);
+    const denied = toApiError(new FileWriteError(path, 'EACCES'));
+    assert.deepEqual([denied.status, denied.code], [403, 'not-writable']);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -10,6 +10,32 @@ export class FileExistsError extends Error {
   }
 }
 
+/** Why writing a file failed, in words (by errno code). */
+const writeReasons: Record<string, string> = {
+  ENOSPC: 'the disk is full',
+  EDQUOT: 'the disk quota is used up',
+  EROFS: 'the file system is read-only',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EIO: 'an input/output error',
+  ENAMETOOLONG: 'the name is too long',
+  ENOTDIR: 'a part of the path is not a folder',
+  EISDIR: 'it is a folder',
+};
+
+/** A write that failed for a reason of the file system; names the file the caller asked for (never the temp
+ * file) and keeps the errno `code`, so callers can still act on ENOSPC and the like. */
+export class FileWriteError extends Error {
+  constructor(
+    readonly path: string,
+    readonly code: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`Could not write ${path}: ${writeReasons[code] ?? 'the system refused'} (${code})`, options);
+    this.name = 'FileWriteError';
+  }
+}
+
 export interface AtomicWriteOptions {
   /** False: fail with FileExistsError when `path` exists. Default true. */
   overwrite?: boolean;
@@ -28,6 +54,16 @@ export interface AtomicWriteOptions {
  * When anything fails the temp file is removed and `path` is left as it was.
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+  try {
+    await writeAtomically(path, data, options);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException)?.code;
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code) && !(err instanceof FileExistsError)) throw new FileWriteError(path, code, { cause: err });
+    throw err;
+  }
+}
+
+async function writeAtomically(path: string, data: string | Uint8Array, options: AtomicWriteOptions): Promise<void> {
   const dir = dirname(path);
   await mkdir(dir, { recursive: true });
   const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
