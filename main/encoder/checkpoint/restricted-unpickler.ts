@@ -7,238 +7,26 @@
 // refuses everything else (any other global, INST/OBJ/NEWOBJ, unknown opcodes) with an 'unsafe-pickle'
 // CheckpointError that names what it met. Lengths are checked against the bytes left, so a hostile or
 // truncated pickle cannot make it allocate more than the input's size.
-import { CheckpointError, type CheckpointDtype } from './checkpoint-tensors.js';
+import { CheckpointError } from './checkpoint-tensors.js';
+import { opcodeNames } from './pickle-opcodes.js';
+import {
+  allowedGlobal,
+  reduce as reduceGlobal,
+  storageFromPersistentId as persistentStorage,
+} from './torch-pickle-globals.js';
+import { describe, PickleDict, PickleGlobal, PickleSet, PickleTuple, type PickleValue } from './pickle-values.js';
 
-/** A torch storage class (`torch.FloatStorage` …) and what its elements are. */
-export interface TorchStorageType {
-  /** The class name torch writes, e.g. 'FloatStorage'. */
-  readonly className: string;
-  /** torch's dtype name, e.g. 'float32', 'int64'. */
-  readonly dtype: string;
-  readonly elementBytes: number;
-  /** Set for the floating-point types a CheckpointTensors can hand out. */
-  readonly checkpointDtype?: CheckpointDtype;
-}
-
-const storageTypeList: TorchStorageType[] = [
-  { className: 'FloatStorage', dtype: 'float32', elementBytes: 4, checkpointDtype: 'float32' },
-  { className: 'HalfStorage', dtype: 'float16', elementBytes: 2, checkpointDtype: 'float16' },
-  { className: 'BFloat16Storage', dtype: 'bfloat16', elementBytes: 2, checkpointDtype: 'bfloat16' },
-  { className: 'DoubleStorage', dtype: 'float64', elementBytes: 8, checkpointDtype: 'float64' },
-  { className: 'LongStorage', dtype: 'int64', elementBytes: 8 },
-  { className: 'IntStorage', dtype: 'int32', elementBytes: 4 },
-  { className: 'ShortStorage', dtype: 'int16', elementBytes: 2 },
-  { className: 'CharStorage', dtype: 'int8', elementBytes: 1 },
-  { className: 'ByteStorage', dtype: 'uint8', elementBytes: 1 },
-  { className: 'BoolStorage', dtype: 'bool', elementBytes: 1 },
-  { className: 'ComplexFloatStorage', dtype: 'complex64', elementBytes: 8 },
-  { className: 'ComplexDoubleStorage', dtype: 'complex128', elementBytes: 16 },
-  // torch ≥ 2.0 writes this only for bare untyped storages; torch.load reads them as uint8.
-  { className: 'UntypedStorage', dtype: 'uint8', elementBytes: 1 },
-];
-export const torchStorageTypes: ReadonlyMap<string, TorchStorageType> = new Map(
-  storageTypeList.map((t) => [t.className, t]),
-);
-
-/** torch dtype objects (`torch.float32` …) that may appear as plain values; inert here. */
-const torchDtypeNames = new Set([
-  'float32',
-  'float16',
-  'bfloat16',
-  'float64',
-  'int64',
-  'int32',
-  'int16',
-  'int8',
-  'uint8',
-  'bool',
-  'complex64',
-  'complex128',
-]);
-
-type GlobalKind =
-  | { kind: 'ordered-dict' }
-  | { kind: 'rebuild-tensor-v2' }
-  | { kind: 'rebuild-tensor' }
-  | { kind: 'rebuild-parameter'; withState: boolean }
-  | { kind: 'storage-type'; storageType: TorchStorageType }
-  | { kind: 'dtype'; dtype: string };
-
-/** An allow-listed Python global, resolved to a marker; nothing is imported or called. */
-export class PickleGlobal {
-  constructor(
-    readonly module: string,
-    readonly name: string,
-    readonly resolved: GlobalKind,
-  ) {}
-  get qualifiedName(): string {
-    return `${this.module}.${this.name}`;
-  }
-}
-
-export class PickleTuple {
-  constructor(readonly items: readonly PickleValue[]) {}
-}
-
-/** A dict or OrderedDict; keys are compared the way a JS Map does (primitives by value). */
-export class PickleDict {
-  readonly entries = new Map<PickleValue, PickleValue>();
-  /** Attributes BUILD set on an OrderedDict (torch stores `_metadata` there). */
-  attributes?: PickleDict;
-  constructor(readonly ordered: boolean) {}
-}
-
-export class PickleSet {
-  readonly items: PickleValue[] = [];
-}
-
-/** A storage reference from a persistent id: ('storage', torch.FloatStorage, key, location, numel). */
-export class TorchStorageRef {
-  constructor(
-    readonly storageType: TorchStorageType,
-    /** Names the archive entry `<prefix>/data/<key>`. */
-    readonly key: string,
-    /** Device it was saved from ('cpu', 'cuda:0'); the bytes are the same either way. */
-    readonly location: string,
-    /** Elements in the storage. */
-    readonly numel: number,
-  ) {}
-}
-
-/** What `torch._utils._rebuild_tensor_v2` would have built: a view into a storage. */
-export class TorchTensorRef {
-  constructor(
-    readonly storage: TorchStorageRef,
-    /** In elements. */
-    readonly storageOffset: number,
-    readonly shape: readonly number[],
-    /** In elements, one per dimension. */
-    readonly stride: readonly number[],
-  ) {}
-}
-
-export type PickleValue =
-  | null
-  | boolean
-  | number
-  | bigint
-  | string
-  | Uint8Array
-  | PickleValue[]
-  | PickleTuple
-  | PickleDict
-  | PickleSet
-  | PickleGlobal
-  | TorchStorageRef
-  | TorchTensorRef;
-
-/** Opcode names, for messages about opcodes this VM refuses. */
-const opcodeNames: Record<number, string> = {};
-for (const [ch, name] of Object.entries({
-  '(': 'MARK',
-  '.': 'STOP',
-  '0': 'POP',
-  '1': 'POP_MARK',
-  '2': 'DUP',
-  F: 'FLOAT',
-  I: 'INT',
-  J: 'BININT',
-  K: 'BININT1',
-  L: 'LONG',
-  M: 'BININT2',
-  N: 'NONE',
-  P: 'PERSID',
-  Q: 'BINPERSID',
-  R: 'REDUCE',
-  S: 'STRING',
-  T: 'BINSTRING',
-  U: 'SHORT_BINSTRING',
-  V: 'UNICODE',
-  X: 'BINUNICODE',
-  a: 'APPEND',
-  b: 'BUILD',
-  c: 'GLOBAL',
-  d: 'DICT',
-  '}': 'EMPTY_DICT',
-  e: 'APPENDS',
-  g: 'GET',
-  h: 'BINGET',
-  i: 'INST',
-  j: 'LONG_BINGET',
-  l: 'LIST',
-  ']': 'EMPTY_LIST',
-  o: 'OBJ',
-  p: 'PUT',
-  q: 'BINPUT',
-  r: 'LONG_BINPUT',
-  s: 'SETITEM',
-  t: 'TUPLE',
-  ')': 'EMPTY_TUPLE',
-  u: 'SETITEMS',
-  G: 'BINFLOAT',
-  B: 'BINBYTES',
-  C: 'SHORT_BINBYTES',
-}))
-  opcodeNames[ch.charCodeAt(0)] = name;
-Object.assign(opcodeNames, {
-  0x80: 'PROTO',
-  0x81: 'NEWOBJ',
-  0x82: 'EXT1',
-  0x83: 'EXT2',
-  0x84: 'EXT4',
-  0x85: 'TUPLE1',
-  0x86: 'TUPLE2',
-  0x87: 'TUPLE3',
-  0x88: 'NEWTRUE',
-  0x89: 'NEWFALSE',
-  0x8a: 'LONG1',
-  0x8b: 'LONG4',
-  0x8c: 'SHORT_BINUNICODE',
-  0x8d: 'BINUNICODE8',
-  0x8e: 'BINBYTES8',
-  0x8f: 'EMPTY_SET',
-  0x90: 'ADDITEMS',
-  0x91: 'FROZENSET',
-  0x92: 'NEWOBJ_EX',
-  0x93: 'STACK_GLOBAL',
-  0x94: 'MEMOIZE',
-  0x95: 'FRAME',
-  0x96: 'BYTEARRAY8',
-  0x97: 'NEXT_BUFFER',
-  0x98: 'READONLY_BUFFER',
-});
-
-/** Resolves a global against the allow-list; undefined when it is not on it. */
-function allowedGlobal(module: string, name: string): GlobalKind | undefined {
-  if (module === 'collections' && name === 'OrderedDict') return { kind: 'ordered-dict' };
-  if (module === 'torch._utils') {
-    if (name === '_rebuild_tensor_v2') return { kind: 'rebuild-tensor-v2' };
-    if (name === '_rebuild_tensor') return { kind: 'rebuild-tensor' };
-    if (name === '_rebuild_parameter') return { kind: 'rebuild-parameter', withState: false };
-    if (name === '_rebuild_parameter_with_state') return { kind: 'rebuild-parameter', withState: true };
-  }
-  if (module === 'torch') {
-    const storageType = torchStorageTypes.get(name);
-    if (storageType) return { kind: 'storage-type', storageType };
-    if (torchDtypeNames.has(name)) return { kind: 'dtype', dtype: name };
-  }
-  return undefined;
-}
-
-const describe = (v: PickleValue): string => {
-  if (v === null) return 'None';
-  if (v instanceof PickleGlobal) return v.qualifiedName;
-  if (v instanceof PickleTuple) return 'a tuple';
-  if (v instanceof PickleDict) return v.ordered ? 'an OrderedDict' : 'a dict';
-  if (Array.isArray(v)) return 'a list';
-  if (v instanceof Uint8Array) return 'bytes';
-  if (v instanceof TorchTensorRef) return 'a tensor';
-  if (v instanceof TorchStorageRef) return 'a storage';
-  if (v instanceof PickleSet) return 'a set';
-  return typeof v === 'string' ? 'a string' : `the ${typeof v} ${String(v)}`;
-};
-
-const isInt = (v: PickleValue): v is number => typeof v === 'number' && Number.isSafeInteger(v);
+export {
+  PickleDict,
+  PickleGlobal,
+  PickleSet,
+  PickleTuple,
+  TorchStorageRef,
+  TorchTensorRef,
+  torchStorageTypes,
+  type PickleValue,
+  type TorchStorageType,
+} from './pickle-values.js';
 
 /**
  * Runs the pickle in `bytes` and returns the object it builds. `source` names the pickle in messages
@@ -266,6 +54,7 @@ export function restrictedUnpickle(bytes: Uint8Array, source: string): PickleVal
     );
   const corrupt = (what: string): CheckpointError =>
     new CheckpointError('corrupt', `${source} is damaged: ${what} (at byte ${opStart}). Download the file again.`);
+  const failures = { unsafe, corrupt };
   const truncated = (): CheckpointError =>
     new CheckpointError(
       'truncated',
@@ -555,7 +344,7 @@ export function restrictedUnpickle(bytes: Uint8Array, source: string): PickleVal
         // REDUCE
         const args = pop();
         const callable = pop();
-        stack.push(reduce(callable, args));
+        stack.push(reduceGlobal(callable, args, failures));
         break;
       }
       case 0x62: {
@@ -570,7 +359,7 @@ export function restrictedUnpickle(bytes: Uint8Array, source: string): PickleVal
       }
       case 0x51: {
         // BINPERSID: torch's reference to a storage record.
-        stack.push(storageFromPersistentId(pop()));
+        stack.push(persistentStorage(pop(), failures));
         break;
       }
       case 0x69: {
@@ -596,63 +385,5 @@ export function restrictedUnpickle(bytes: Uint8Array, source: string): PickleVal
         );
       }
     }
-  }
-
-  function reduce(callable: PickleValue, args: PickleValue): PickleValue {
-    if (!(callable instanceof PickleGlobal)) throw unsafe(`REDUCE (a call) on ${describe(callable)}`);
-    if (!(args instanceof PickleTuple)) throw corrupt(`REDUCE on ${callable.qualifiedName} with ${describe(args)}`);
-    const a = args.items;
-    const g = callable.resolved;
-    switch (g.kind) {
-      case 'ordered-dict':
-        if (a.length) throw unsafe(`collections.OrderedDict called with ${a.length} argument(s)`);
-        return new PickleDict(true);
-      case 'rebuild-tensor-v2':
-        // (storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])
-        if (a.length !== 6 && a.length !== 7)
-          throw corrupt(`${callable.qualifiedName} called with ${a.length} arguments, not 6 or 7`);
-        return tensor(callable, a);
-      case 'rebuild-tensor':
-        // (storage, storage_offset, size, stride)
-        if (a.length !== 4) throw corrupt(`${callable.qualifiedName} called with ${a.length} arguments, not 4`);
-        return tensor(callable, a);
-      case 'rebuild-parameter': {
-        // (data, requires_grad, backward_hooks[, state]): a Parameter is just its tensor here.
-        if (a.length !== (g.withState ? 4 : 3))
-          throw corrupt(`${callable.qualifiedName} called with ${a.length} arguments`);
-        if (!(a[0] instanceof TorchTensorRef))
-          throw corrupt(`${callable.qualifiedName} called on ${describe(a[0])}, not a tensor`);
-        return a[0];
-      }
-      default:
-        throw unsafe(`REDUCE (a call) on ${callable.qualifiedName}`);
-    }
-  }
-
-  function tensor(callable: PickleGlobal, a: readonly PickleValue[]): TorchTensorRef {
-    const [storage, offset, size, stride] = a;
-    const ints = (v: PickleValue): number[] | undefined =>
-      v instanceof PickleTuple && v.items.every((x) => isInt(x) && x >= 0) ? (v.items as number[]) : undefined;
-    const shape = ints(size);
-    const strides = ints(stride);
-    if (!(storage instanceof TorchStorageRef))
-      throw corrupt(`${callable.qualifiedName} called on ${describe(storage)}, not a storage`);
-    if (!isInt(offset) || offset < 0)
-      throw corrupt(`${callable.qualifiedName} with storage offset ${describe(offset)}`);
-    if (!shape || !strides || shape.length !== strides.length)
-      throw corrupt(`${callable.qualifiedName} with a malformed size or stride`);
-    return new TorchTensorRef(storage, offset, shape, strides);
-  }
-
-  function storageFromPersistentId(pid: PickleValue): TorchStorageRef {
-    if (!(pid instanceof PickleTuple) || pid.items[0] !== 'storage')
-      throw unsafe(`a persistent id (BINPERSID) that is ${describe(pid)}, not a torch storage reference`);
-    const [, type, key, location, numel] = pid.items;
-    if (pid.items.length !== 5) throw corrupt(`a storage reference with ${pid.items.length} fields, not 5`);
-    if (!(type instanceof PickleGlobal && type.resolved.kind === 'storage-type'))
-      throw unsafe(`a storage reference whose type is ${describe(type)}`);
-    if (typeof key !== 'string' || typeof location !== 'string' || !isInt(numel) || numel < 0)
-      throw corrupt('a storage reference with a malformed key, location or size');
-    return new TorchStorageRef(type.resolved.storageType, key, location, numel);
   }
 }
