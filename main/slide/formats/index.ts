@@ -7,6 +7,9 @@ import { omeTiff } from './ome-tiff.js';
 import { genericTiff } from './generic-tiff.js';
 import { dicom } from './dicom.js';
 import { ndpi } from './ndpi.js';
+import { mirax } from './mirax.js';
+import { philips } from './philips.js';
+import { leicaScn } from './leica-scn.js';
 
 /** A format as people and file pickers see it. */
 export interface SlideFormatEntry {
@@ -30,9 +33,12 @@ const entry = (format: SlideFormat, displayName: string, extensions: readonly st
 export const slideFormatEntries: readonly SlideFormatEntry[] = [
   entry(ndpi, 'Hamamatsu NDPI', ['ndpi']),
   entry(aperio, 'Aperio SVS', ['svs']),
+  entry(leicaScn, 'Leica SCN', ['scn']),
+  entry(philips, 'Philips TIFF', ['tiff']),
   entry(omeTiff, 'OME-TIFF', ['ome.tif', 'ome.tiff']),
   entry(genericTiff, 'tiled pyramidal TIFF/BigTIFF', ['tif', 'tiff']),
   entry(dicom, 'DICOM whole-slide (.dcm file or folder)', ['dcm']),
+  entry(mirax, '3DHistech MIRAX (.mrxs file beside its folder)', ['mrxs']),
 ];
 
 export const slideFormats: readonly SlideFormat[] = slideFormatEntries.map((e) => e.format);
