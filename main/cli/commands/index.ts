@@ -10,10 +10,11 @@ import { registerHeatmap } from './heatmap.js';
 import { registerModels } from './models.js';
 import { registerEmbed } from './embed.js';
 import { registerCohort } from './cohort.js';
+import { registerSearch } from './search.js';
 
 type Register = (program: Command) => void;
 
-const commands: Register[] = [registerInfo, registerRegion, registerAssociated, registerTile, registerServe, registerProbe, registerHeatmap, registerModels, registerEmbed, registerCohort];
+const commands: Register[] = [registerInfo, registerRegion, registerAssociated, registerTile, registerServe, registerProbe, registerHeatmap, registerModels, registerEmbed, registerCohort, registerSearch];
 
 export function registerCommands(program: Command): void {
   for (const register of commands) register(program);
