@@ -20,6 +20,7 @@ import { actAndWaitForDrawn, openByPath, viewState, waitForDrawn, watchTiles, ty
 const shots = join(appRoot, 'test-output', 'e2e');
 const CMU = shared('data', 'slides', 'CMU-1-Small-Region.svs');
 const TCGA = shared('data', 'slides', 'TCGA-CR-7395-01A-01-TS1.svs');
+const NDPI = shared('data', 'slides', 'test3-DAPI.ndpi');
 const skipReal = skipWithoutChromium || (hasShared ? false : '../shared is absent: real-slide e2e tests skipped');
 
 describe('viewer in the browser host', { skip: skipWithoutChromium }, () => {
@@ -115,6 +116,18 @@ describe('viewer in the browser host', { skip: skipWithoutChromium }, () => {
     // n / p switch slides and keep each slide's view.
     await actAndWaitForDrawn(page, () => page.keyboard.press('p'));
     await page.waitForFunction(() => document.querySelector('[data-testid="info-vendor"]') && document.querySelector('[data-testid="info-dimensions"]')?.textContent === '2,220 × 2,967 px');
+  });
+
+  test('Hamamatsu NDPI (test3-DAPI) opens: tiles drawn, no failed tile requests', { skip: skipReal }, async () => {
+    tiles.reset();
+    const before = await page.locator('[data-testid="slide-tab"]').count();
+    await actAndWaitForDrawn(page, () => openByPath(page, NDPI));
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="slide-tab"]').length === n + 1, before);
+    await page.waitForFunction(() => document.querySelector('[data-testid="info-dimensions"]')?.textContent === '3,968 × 4,864 px');
+    await actAndWaitForDrawn(page, () => page.keyboard.press('+'));
+    await page.screenshot({ path: join(shots, '05-ndpi.png') });
+    assert.ok([...tiles.completed.values()].length > 0, 'tiles were drawn');
+    assertCleanTraffic(tiles);
   });
 
   test('a corrupt file shows a clear error and the app keeps working', async () => {

@@ -45,7 +45,9 @@ export function createDefaultSlideBackend(options: DefaultSlideBackendOptions = 
   return {
     openSlide: (path) => openSlide(path),
     createTileService: (reader) => {
-      const service = new DeepZoomTileService(reader, deepZoomLayout(reader.levels, layout));
+      const dz = deepZoomLayout(reader.levels, layout);
+      // The native-aligned layout reads near-power-of-2 stored levels 1:1 so their tiles pass through.
+      const service = new DeepZoomTileService(reader, { ...dz, snapToStoredLevels: dz.overlap === 0 });
       // One-level slides: build the overview levels in the background so the first low-zoom tiles don't wait.
       void service.warmUp();
       return service;

@@ -4,7 +4,7 @@
 import sharp from 'sharp';
 import type { RawImage, SlideReader } from '../slide/slide-reader.js';
 import { ByteLruCache } from '../common/byte-lru-cache.js';
-import type { DeepZoomGeometry, Rect } from './deepzoom-geometry.js';
+import type { DeepZoomGeometry, DeepZoomTileInfo, Rect } from './deepzoom-geometry.js';
 import type { LevelSource } from './level-source-plan.js';
 import { blit, rawDescriptor, whiteRgb } from './raw-pixels.js';
 
@@ -26,6 +26,31 @@ export function levelToLevel0(v: number, downsample: number): number {
   let x0 = v * downsample;
   if (x0 / downsample < v) x0 += downsample * 1e-9 * Math.max(1, v);
   return x0;
+}
+
+/**
+ * The read_region() OpenSlide's DeepZoomGenerator issues for `rect` of a Deep Zoom level read from a
+ * stored level at `scale` (the Deep Zoom downsample over the level's real downsample, e.g. 64 / 64.09):
+ * level-0 origin truncated to whole pixels, size rounded up and cut at the level's edge. `levelX`/`levelY`
+ * are the origin in the level's pixels when that is whole (no sub-pixel shift), else undefined.
+ */
+export function resampledRegion(
+  level: { width: number; height: number; downsample: number },
+  scale: number,
+  rect: Rect,
+): { x0: number; y0: number; width: number; height: number; levelX?: number; levelY?: number } {
+  const ds = level.downsample;
+  const lx = scale * rect.x;
+  const ly = scale * rect.y;
+  const x0 = Math.trunc(ds * lx);
+  const y0 = Math.trunc(ds * ly);
+  const width = Math.max(1, Math.trunc(Math.min(Math.ceil(scale * rect.width), level.width - Math.ceil(lx))));
+  const height = Math.max(1, Math.trunc(Math.min(Math.ceil(scale * rect.height), level.height - Math.ceil(ly))));
+  // As region-reader.ts decides it: a shift under 1/256 pixel is none.
+  const whole = (v: number) => (Math.floor((v / ds - Math.floor(v / ds)) * 256) === 0 ? Math.floor(v / ds) : undefined);
+  const levelX = whole(x0);
+  const levelY = whole(y0);
+  return levelX !== undefined && levelY !== undefined ? { x0, y0, width, height, levelX, levelY } : { x0, y0, width, height };
 }
 
 export class DeepZoomLevelReader {
@@ -87,19 +112,39 @@ export class DeepZoomLevelReader {
     return this.readDerived(level, rect);
   }
 
+  /**
+   * A derived level's tile as OpenSlide makes it: the level-0 region its read_region() covers (which at
+   * the slide's right and bottom edges ends short of the tile, Deep Zoom sizes being ceil-halved) read
+   * from the next finer Deep Zoom level and stretched over the whole tile.
+   */
+  readStretchedEdge(info: DeepZoomTileInfo): Promise<RawImage> {
+    // Kept with the blocks: the finest derived level's edge tiles read the slide, the others blocks.
+    return this.blocks.getOrLoad(`edge/${info.level}/${info.col}/${info.row}`, () => this.buildStretchedEdge(info));
+  }
+
+  private async buildStretchedEdge(info: DeepZoomTileInfo): Promise<RawImage> {
+    const { level, dzRect, openSlideRegion: r } = info;
+    const finer = this.geometry.levelDimensions[level + 1];
+    const fd = this.geometry.levelDownsamples[level + 1];
+    const ds = this.slide.levels[r.level].downsample;
+    const l0 = this.slide.levels[0];
+    const span = (v0: number, n: number, limit: number, dzLimit: number): [number, number] => {
+      const a = Math.min(Math.round(v0 / fd), dzLimit - 1);
+      const b = Math.min(Math.ceil(Math.min(v0 + n * ds, limit) / fd - 1e-9), dzLimit);
+      return [a, Math.max(a + 1, b)];
+    };
+    const [x0, x1] = span(r.x, r.width, l0.width, finer.width);
+    const [y0, y1] = span(r.y, r.height, l0.height, finer.height);
+    const pixels = await this.read(level + 1, { x: x0, y: y0, width: x1 - x0, height: y1 - y0 });
+    return shrinkToRgb(pixels, dzRect.width, dzRect.height);
+  }
+
   private async readResampled(slideLevel: number, scale: number, rect: Rect): Promise<RawImage> {
-    const level = this.slide.levels[slideLevel];
-    const lx0 = Math.floor(rect.x * scale);
-    const ly0 = Math.floor(rect.y * scale);
-    const lw = Math.ceil((rect.x + rect.width) * scale) - lx0;
-    const lh = Math.ceil((rect.y + rect.height) * scale) - ly0;
-    // Past the level's edge, repeat its last pixels rather than blend in white: the slide ends inside
-    // the last Deep Zoom pixel, and OpenSlide stretches the slide over it.
-    const inW = Math.max(1, Math.min(lw, level.width - lx0));
-    const inH = Math.max(1, Math.min(lh, level.height - ly0));
-    const ds = level.downsample;
-    const region = await this.slide.readRegion(slideLevel, levelToLevel0(lx0, ds), levelToLevel0(ly0, ds), inW, inH);
-    return shrinkToRgb(await extendByCopy(region, lw, lh), rect.width, rect.height);
+    const r = resampledRegion(this.slide.levels[slideLevel], scale, rect);
+    const region = await this.slide.readRegion(slideLevel, r.x0, r.y0, r.width, r.height);
+    // OpenSlide stretches the whole region it read over the tile (its edge tiles included, where the
+    // region stops at the level's edge), and so does this.
+    return shrinkToRgb(region, rect.width, rect.height);
   }
 
   private async readDerived(level: number, rect: Rect): Promise<RawImage> {

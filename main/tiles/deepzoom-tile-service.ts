@@ -6,7 +6,7 @@ import type { SlideReader } from '../slide/slide-reader.js';
 import { SlideError } from '../slide/slide-errors.js';
 import { ByteLruCache } from '../common/byte-lru-cache.js';
 import { DeepZoomGeometry, type DeepZoomTileInfo, type Size } from './deepzoom-geometry.js';
-import { DeepZoomLevelReader } from './deepzoom-level-reader.js';
+import { DeepZoomLevelReader, resampledRegion } from './deepzoom-level-reader.js';
 import { dziDescriptor, type TileFormat } from './dzi-descriptor.js';
 import { planLevelSources, type LevelSource } from './level-source-plan.js';
 import { NativeJpegTiles } from './native-jpeg-tiles.js';
@@ -29,6 +29,12 @@ export interface DeepZoomTileServiceOptions {
   sameScaleTolerance?: number;
   /** Largest factor a tile is resampled from a stored level before overview blocks are derived instead. Default 2. */
   maxScale?: number;
+  /**
+   * Read stored levels within `sameScaleTolerance` of a Deep Zoom level (2.0005×, 64.09×) 1:1, as if
+   * their downsample were the power of two, so their JPEG tiles pass through (the app's native-aligned
+   * layout). Default false: such levels are resampled at their real downsample, as OpenSlide numbers them.
+   */
+  snapToStoredLevels?: boolean;
   /** Send stored JPEG tiles unchanged where a Deep Zoom tile is exactly one. Default true. */
   nativePassthrough?: boolean;
 }
@@ -180,19 +186,30 @@ export class DeepZoomTileService {
     }
     const fast = await this.fromStoredJpeg(info, format, quality);
     if (fast) return fast;
-    const pixels = await this.levelReader.read(info.level, info.dzRect);
+    const pixels = this.touchesEdge(info)
+      ? await this.levelReader.readStretchedEdge(info)
+      : await this.levelReader.read(info.level, info.dzRect);
     return encodeTile(pixels, info.outputSize, { format, quality });
+  }
+
+  /** A derived level's tile on its right or bottom edge, where OpenSlide stretches the slide's end over the tile. */
+  private touchesEdge(info: DeepZoomTileInfo): boolean {
+    if (this.levelSources[info.level].kind !== 'derived') return false;
+    const dz = this.geometry.levelDimensions[info.level];
+    return info.dzRect.x + info.dzRect.width >= dz.width || info.dzRect.y + info.dzRect.height >= dz.height;
   }
 
   /** Stored and resampled levels: straight from the stored JPEG tiles when the slide has them. */
   private fromStoredJpeg(info: DeepZoomTileInfo, format: TileFormat, quality: number): Promise<Buffer | null> {
     const source = this.levelSources[info.level];
     if (source.kind === 'derived') return Promise.resolve(null);
-    const { x, y, width, height } = info.dzRect;
-    const s = source.kind === 'resampled' ? source.scale : 1;
-    const lx = Math.floor(x * s);
-    const ly = Math.floor(y * s);
-    const rect = { x: lx, y: ly, width: Math.ceil((x + width) * s) - lx, height: Math.ceil((y + height) * s) - ly };
+    let rect = info.dzRect;
+    if (source.kind === 'resampled') {
+      // OpenSlide's region at the stored level's real downsample; only whole-pixel origins are plain copies.
+      const r = resampledRegion(this.slide.levels[source.slideLevel], source.scale, info.dzRect);
+      if (r.levelX === undefined || r.levelY === undefined) return Promise.resolve(null);
+      rect = { x: r.levelX, y: r.levelY, width: r.width, height: r.height };
+    }
     return this.nativeJpeg.render(source.slideLevel, rect, info.outputSize, { format, quality });
   }
 
