@@ -23,7 +23,7 @@ describe('background embedding of the view', { skip: skipWithoutChromium }, () =
   let page: Page;
   let tmp: string;
   /** Bodies of the page's setViewport calls, in order. */
-  const viewportCalls: { slideId: string; rect: unknown }[] = [];
+  const viewportCalls: { slideId: string; rect: unknown; mpps?: number[] }[] = [];
   let consoleErrors: string[] = [];
 
   before(async () => {
@@ -39,8 +39,8 @@ describe('background embedding of the view', { skip: skipWithoutChromium }, () =
     page.on('request', (r) => {
       if (r.method() === 'POST' && /\/api\/setViewport$/.test(new URL(r.url()).pathname)) {
         const body = r.postDataJSON() as { slideId?: string; rect?: unknown } | unknown[] | null;
-        const arg = (Array.isArray(body) ? body[0] : body) as { slideId: string; rect: unknown };
-        viewportCalls.push({ slideId: arg?.slideId, rect: arg?.rect ?? null });
+        const arg = (Array.isArray(body) ? body[0] : body) as { slideId: string; rect: unknown; mpps?: number[] };
+        viewportCalls.push({ slideId: arg?.slideId, rect: arg?.rect ?? null, mpps: arg?.mpps });
       }
     });
     await page.goto(host.url);
@@ -71,6 +71,41 @@ describe('background embedding of the view', { skip: skipWithoutChromium }, () =
       'the settled view was reported',
     );
     assert.equal(await page.locator('[data-testid="analysis-panel"]').count(), 0, 'the panel stayed closed');
+  });
+
+  test('unchecking a magnification stops its embedding, and is remembered per model', async () => {
+    await page.click('button[role="tab"]:has-text("Analysis")');
+    await page.locator('[data-testid="embedding-mpps"]').waitFor();
+    const boxes = page.locator('[data-testid="embedding-mpp"]');
+    const all = (await boxes.evaluateAll((els: { dataset: { mpp: string } }[]) => els.map((e) => Number(e.dataset.mpp)))) as number[];
+    assert.ok(all.length >= 2, `${all}`);
+    const dropped = Math.min(...all); // the finest: most patches
+    const totalOf = () => page.evaluate(() => Number(document.querySelector('[data-testid="embedding-status"]')?.dataset.total ?? 0));
+    const totalAll = await totalOf();
+    const before = viewportCalls.length;
+    await page.locator(`[data-testid="embedding-mpp"][data-mpp="${dropped}"]`).uncheck();
+    await waitFor(() => viewportCalls.slice(before).some((c) => c.rect !== null && Array.isArray(c.mpps)));
+    const call = viewportCalls.slice(before).filter((c) => c.rect !== null).at(-1)!;
+    assert.deepEqual(call.mpps, all.filter((m) => m !== dropped), 'the view is embedded without it');
+    // The service now counts (and embeds) only the other magnifications' patches.
+    await page.waitForFunction(
+      (t) => {
+        const e = document.querySelector('[data-testid="embedding-status"]');
+        return e && Number(e.dataset.total) > 0 && Number(e.dataset.total) < t && e.dataset.done === e.dataset.total;
+      },
+      totalAll,
+      { timeout: 60_000, polling: 200 },
+    );
+    const modelId = await page.getAttribute('[data-testid="encoder-status"]', 'data-model-id');
+    const saved = await page.evaluate(() => JSON.parse(localStorage.getItem('tessera.embeddingMpps') ?? '{}'));
+    assert.deepEqual(saved[modelId!], all.filter((m) => m !== dropped));
+    await page.reload();
+    await page.waitForSelector('[data-testid="slide-tab"]');
+    await page.click('button[role="tab"]:has-text("Analysis")');
+    await page.locator('[data-testid="embedding-mpps"]').waitFor();
+    assert.equal(await page.locator(`[data-testid="embedding-mpp"][data-mpp="${dropped}"]`).isChecked(), false);
+    await page.locator(`[data-testid="embedding-mpp"][data-mpp="${dropped}"]`).check();
+    await page.click('button[role="tab"]:has-text("Slide")');
   });
 
   test('turning the preference off stops reporting the view, and is remembered', async () => {

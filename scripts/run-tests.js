@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs the whole test suite with Node's own test runner: unit tests beside the code (main/**/*.test.ts)
+// Runs the whole test suite with Node's own test runner: unit tests beside the code (main/**/*.test.ts, renderer/**/*.test.ts)
 // and end-to-end tests (e2e/**/*.test.ts), TypeScript loaded through tsx.
 // Usage: node scripts/run-tests.js [path-filter...]
 import { readdirSync, statSync } from 'node:fs';
@@ -19,7 +19,7 @@ function findTests(dir, out) {
   return out;
 }
 
-const files = ['main', 'e2e']
+const files = ['main', 'renderer', 'e2e']
   .flatMap((d) => findTests(join(root, d), []))
   .filter((f) => filters.length === 0 || filters.some((p) => f.includes(p)))
   .sort();

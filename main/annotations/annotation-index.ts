@@ -48,7 +48,7 @@ export class AnnotationIndex {
   }
 
   /**
-   * Annotations under (x, y): areas containing the point, and points within `tolerance` px.
+   * Annotations under (x, y): areas containing the point, and points and lines within `tolerance` px.
    * Smallest first, so a click picks the innermost region.
    */
   hitTest(x: number, y: number, tolerance = 0): Annotation[] {
@@ -57,6 +57,7 @@ export class AnnotationIndex {
       const g = e.annotation.geometry;
       if (g.type === 'point') return Math.hypot(g.x - x, g.y - y) <= tolerance;
       if (g.type === 'points') return g.points.some(([px, py]) => Math.hypot(px - x, py - y) <= tolerance);
+      if (g.type === 'line') return g.points.some((p, i) => i > 0 && segmentDistance(x, y, g.points[i - 1], p) <= tolerance);
       return geometryContains(g, x, y);
     });
     const area = (e: Entry) => (e.maxX - e.minX) * (e.maxY - e.minY);
@@ -66,4 +67,12 @@ export class AnnotationIndex {
   private entry(annotation: Annotation): Entry {
     return { ...geometryBounds(annotation.geometry), annotation };
   }
+}
+
+function segmentDistance(px: number, py: number, [ax, ay]: readonly number[], [bx, by]: readonly number[]): number {
+  const dx = bx - ax;
+  const dy = by - ay;
+  const len2 = dx * dx + dy * dy;
+  const t = len2 > 0 ? Math.max(0, Math.min(1, ((px - ax) * dx + (py - ay) * dy) / len2)) : 0;
+  return Math.hypot(px - (ax + t * dx), py - (ay + t * dy));
 }

@@ -7,11 +7,15 @@ export type Rgb = [r: number, g: number, b: number];
 
 export type AnnotationGeometry =
   | { type: 'rectangle'; x: number; y: number; width: number; height: number }
-  /** Outer ring then holes. Brush strokes are stored as the polygon they paint (`drawnWith: 'brush'`). */
-  | { type: 'polygon'; rings: Ring[]; drawnWith?: 'brush' }
+  /** Outer ring then holes. Brush strokes are stored as the polygon they paint (`drawnWith: 'brush'`);
+   *  ellipses as a polygon approximating them (`drawnWith: 'ellipse'`), which is what QuPath itself writes
+   *  to GeoJSON for its ellipse ROIs and reads back (as a polygon), so the shape round-trips everywhere. */
+  | { type: 'polygon'; rings: Ring[]; drawnWith?: 'brush' | 'ellipse' }
   | { type: 'multipolygon'; polygons: Ring[][] }
   | { type: 'point'; x: number; y: number }
-  | { type: 'points'; points: Point[] };
+  | { type: 'points'; points: Point[] }
+  /** An open polyline (the ruler draws two points); GeoJSON LineString, QuPath's line ROI. No area. */
+  | { type: 'line'; points: Point[] };
 
 export interface Annotation {
   id: string;

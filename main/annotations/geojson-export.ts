@@ -1,4 +1,6 @@
 // QuPath-compatible GeoJSON export: one Feature per annotation, level-0 px, classification {name, color}.
+// Lines are LineStrings (QuPath's line ROI); ellipses are the Polygon approximating them, as QuPath writes
+// its own ellipse ROIs (it reads them back as polygons, so no ellipse ROI type survives GeoJSON anyway).
 import type { Feature, FeatureCollection, Geometry, Position } from 'geojson';
 import { annotationColour } from './annotation-classes.js';
 import type { Annotation, AnnotationDocument, AnnotationGeometry, Ring } from './annotation-model.js';
@@ -18,6 +20,8 @@ export function toGeoJsonGeometry(g: AnnotationGeometry): Geometry {
       return { type: 'Point', coordinates: [g.x, g.y] };
     case 'points':
       return { type: 'MultiPoint', coordinates: g.points.map((p) => [p[0], p[1]]) };
+    case 'line':
+      return { type: 'LineString', coordinates: g.points.map((p) => [p[0], p[1]]) };
   }
 }
 

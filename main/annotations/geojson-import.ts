@@ -1,5 +1,5 @@
 // QuPath-compatible GeoJSON import: a FeatureCollection (or Feature, or array of Features) in level-0 px,
-// `properties.classification {name, color | colorRGB}`, `isLocked`, Polygon/MultiPolygon/Point/MultiPoint.
+// `properties.classification {name, color | colorRGB}`, `isLocked`, Polygon/MultiPolygon/Point/MultiPoint/LineString.
 import { AnnotationImportError, type ImportedAnnotations } from './annotation-import-error.js';
 import { ringSelfIntersects } from './geometry.js';
 import { MAX_COORDINATE } from './validate-annotation.js';
@@ -135,7 +135,12 @@ function readGeometry(g: unknown, fail: (p: string) => never, warn: (w: string) 
     case 'MultiPoint':
       if (!Array.isArray(c)) fail('MultiPoint coordinates is not an array');
       return { type: 'points', points: (c as unknown[]).map((p, i) => point(p, `coordinates[${i}]`)) };
-    case 'LineString':
+    case 'LineString': {
+      if (!Array.isArray(c)) fail('LineString coordinates is not an array');
+      const points = (c as unknown[]).map((p, i) => point(p, `coordinates[${i}]`));
+      if (points.length < 2) fail('LineString has fewer than 2 positions');
+      return { type: 'line', points };
+    }
     case 'MultiLineString':
       warn(`skipped a ${geom.type} (line annotations are not supported)`);
       return null;

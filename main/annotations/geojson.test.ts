@@ -20,19 +20,21 @@ const qupath = JSON.stringify({
   ],
 }); // prettier-ignore
 
-test('GeoJSON: imports QuPath annotations (holes, MultiPolygon, MultiPoint, isLocked, colorRGB), skips detections and lines', () => {
+test('GeoJSON: imports QuPath annotations (holes, MultiPolygon, MultiPoint, LineString, isLocked, colorRGB), skips detections', () => {
   const r = importGeoJson(qupath);
   assert.deepEqual(r.annotations.map((a) => [a.id, a.className, a.geometry.type]), [
     ['5b1c6e34-0f6a-4f0e-9a2b-8f1d0b0b7a11', 'Tumor', 'polygon'],
     ['b2', 'Stroma', 'multipolygon'],
     ['c3', 'Unclassified', 'points'],
+    ['e5', 'Unclassified', 'line'],
   ]);
+  assert.deepEqual(r.annotations[3].geometry, { type: 'line', points: [[0, 0], [1, 1]] });
   assert.equal(r.annotations[0].locked, true);
   const poly = r.annotations[0].geometry as { rings: number[][][] };
   assert.equal(poly.rings.length, 2);
   assert.equal(poly.rings[0].length, 4, 'the closing position is dropped');
   assert.deepEqual(r.classes.find((c) => c.name === 'Stroma')!.colour, [150, 200, 150]);
-  assert.equal(r.warnings.length, 2);
+  assert.equal(r.warnings.length, 1);
   assert.match(r.warnings[0], /feature 3.*detection/);
 });
 
@@ -43,9 +45,13 @@ test('GeoJSON: export → import round-trips geometry, classes and colours in Qu
       { id: 'r', className: 'Tumour', geometry: { type: 'rectangle', x: 10, y: 20, width: 30, height: 40 } },
       { id: 'p', className: 'Stroma', geometry: { type: 'polygon', rings: [[[0, 0], [10, 0], [5, 8]]], drawnWith: 'brush' }, locked: true, name: 'n' },
       { id: 'pt', className: 'Normal', geometry: { type: 'point', x: 3, y: 4 } },
+      { id: 'ln', className: 'Normal', geometry: { type: 'line', points: [[1, 2], [30, 40]] } },
+      { id: 'el', className: 'Tumour', geometry: { type: 'polygon', rings: [[[10, 0], [0, 5], [-10, 0], [0, -5]]], drawnWith: 'ellipse' } },
     ],
   };
   const fc = exportGeoJson(doc);
+  assert.deepEqual(fc.features[3].geometry, { type: 'LineString', coordinates: [[1, 2], [30, 40]] }, 'a line is a LineString');
+  assert.equal(fc.features[4].geometry.type, 'Polygon', 'an ellipse is its polygon, as QuPath writes ellipses');
   assert.equal(fc.type, 'FeatureCollection');
   const f0 = fc.features[0];
   assert.deepEqual(f0.properties, { objectType: 'annotation', classification: { name: 'Tumour', color: [200, 0, 0] } });
@@ -53,6 +59,8 @@ test('GeoJSON: export → import round-trips geometry, classes and colours in Qu
   const back = importGeoJson(JSON.stringify(fc));
   assert.deepEqual(back.annotations[1], { id: 'p', className: 'Stroma', geometry: { type: 'polygon', rings: [[[0, 0], [10, 0], [5, 8]]] }, name: 'n', locked: true });
   assert.deepEqual(back.annotations[2].geometry, { type: 'point', x: 3, y: 4 });
+  assert.deepEqual(back.annotations[3].geometry, { type: 'line', points: [[1, 2], [30, 40]] });
+  assert.deepEqual(back.annotations[4].geometry, { type: 'polygon', rings: [[[10, 0], [0, 5], [-10, 0], [0, -5]]] });
 });
 
 test('GeoJSON: malformed input fails with a typed error naming the feature and the problem', () => {
@@ -76,9 +84,9 @@ test('import merges into existing annotations as one undoable command; clashing 
   let doc: AnnotationDocument = { ...emptyDocument('s', defaultClasses()), annotations: [{ id: 'b2', className: 'Normal', geometry: { type: 'point', x: 0, y: 0 } }] };
   const cmd = mergeImportedCommand(doc, importGeoJson(qupath));
   doc = applyCommand(doc, cmd);
-  assert.equal(doc.annotations.length, 4);
+  assert.equal(doc.annotations.length, 5);
   assert.equal(doc.annotations[0].className, 'Normal', 'existing annotation untouched');
-  assert.equal(new Set(doc.annotations.map((a) => a.id)).size, 4);
+  assert.equal(new Set(doc.annotations.map((a) => a.id)).size, 5);
   assert.ok(doc.classes.some((c) => c.name === 'Tumor') && doc.classes.some((c) => c.name === 'Unclassified'));
 });
 

@@ -15,6 +15,7 @@ export function geometryBounds(g: AnnotationGeometry): Bounds {
     case 'point':
       return { minX: g.x, minY: g.y, maxX: g.x, maxY: g.y };
     case 'points':
+    case 'line':
       return pointsBounds(g.points);
     case 'polygon':
       return pointsBounds(g.rings[0] ?? []);
@@ -85,6 +86,23 @@ export function geometryAreaPx(g: AnnotationGeometry): number {
     default:
       return 0;
   }
+}
+
+/** Length of a line in level-0 px (0 for anything else). */
+export function lineLengthPx(g: AnnotationGeometry): number {
+  if (g.type !== 'line') return 0;
+  let s = 0;
+  for (let i = 1; i < g.points.length; i++) s += Math.hypot(g.points[i][0] - g.points[i - 1][0], g.points[i][1] - g.points[i - 1][1]);
+  return s;
+}
+
+/** Length of a line in µm given the slide's level-0 µm per pixel (x and y). */
+export function lineLengthUm(g: AnnotationGeometry, mpp: { x: number; y: number }): number {
+  if (g.type !== 'line') return 0;
+  let s = 0;
+  for (let i = 1; i < g.points.length; i++)
+    s += Math.hypot((g.points[i][0] - g.points[i - 1][0]) * mpp.x, (g.points[i][1] - g.points[i - 1][1]) * mpp.y);
+  return s;
 }
 
 /** Area in mm² given the slide's level-0 µm per pixel (x and y). */

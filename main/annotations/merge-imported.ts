@@ -29,6 +29,7 @@ export function annotationKey(a: Pick<Annotation, 'className' | 'geometry'>): st
   const shape =
     g.type === 'point' ? `point ${r(g.x)},${r(g.y)}`
     : g.type === 'points' ? `points ${ring(g.points)}`
+    : g.type === 'line' ? `line ${g.points.map(([x, y]) => `${r(x)},${r(y)}`).join(' ')}`
     : `area ${polygons.map((p) => p.map(ring).join(' | ')).join(' || ')}`; // prettier-ignore
   return `${a.className}\u0000${shape}`;
 }

@@ -29,6 +29,9 @@ export function validateAnnotation(value: unknown, where: string): asserts value
     case 'points':
       if (!Array.isArray((g as { points: unknown }).points) || !(g as { points: unknown[] }).points.every(okPoint)) throw new Error(`${where}: points must be [x, y] pairs, ${range}`);
       return;
+    case 'line':
+      if (!Array.isArray((g as { points: unknown }).points) || (g as { points: unknown[] }).points.length < 2 || !(g as { points: unknown[] }).points.every(okPoint)) throw new Error(`${where}: line needs at least 2 [x, y] points, ${range}`);
+      return;
     case 'polygon':
       if (!okPolygon((g as { rings: unknown }).rings)) throw new Error(`${where}: polygon needs rings of at least 3 [x, y] points, ${range}`);
       return;

@@ -50,10 +50,11 @@ export class EmbeddingScheduler extends EventEmitter {
     super();
   }
 
-  /** Replaces the work queue with the tissue patches visible in `viewport` (level-0 px). */
-  async setViewport(viewport: Rect): Promise<void> {
+  /** Replaces the work queue with the tissue patches visible in `viewport` (level-0 px), at `mpps` only
+   *  when given (those of the scheduler's magnifications; default all). */
+  async setViewport(viewport: Rect, mpps?: readonly number[]): Promise<void> {
     const generation = ++this.generation;
-    const layers = await this.ensureLayers();
+    const layers = (await this.ensureLayers()).filter((l) => !mpps || mpps.includes(l.mpp));
     const visible: { layer: Layer; coords: Int32Array }[] = [];
     for (const layer of layers) visible.push({ layer, coords: await this.service.patchesIn(this.slide, layer.grid, viewport) });
     if (generation !== this.generation) return; // a newer viewport arrived meanwhile

@@ -28,6 +28,7 @@ export function vertices(g: AnnotationGeometry): Vertex[] {
     case 'point':
       return [{ key: [0], x: g.x, y: g.y }];
     case 'points':
+    case 'line':
       return g.points.map(([x, y], i) => ({ key: [i], x, y }));
   }
 }
@@ -65,7 +66,8 @@ export function moveVertex(g: AnnotationGeometry, key: number[], x: number, y: n
     case 'point':
       return { type: 'point', x, y };
     case 'points':
-      return { type: 'points', points: g.points.map((p, i) => (i === key[0] ? [x, y] : p)) };
+    case 'line':
+      return { type: g.type, points: g.points.map((p, i) => (i === key[0] ? [x, y] : p)) };
   }
 }
 
@@ -81,7 +83,8 @@ export function translate(g: AnnotationGeometry, dx: number, dy: number): Annota
     case 'point':
       return { type: 'point', x: g.x + dx, y: g.y + dy };
     case 'points':
-      return { type: 'points', points: ring(g.points) };
+    case 'line':
+      return { type: g.type, points: ring(g.points) };
   }
 }
 
