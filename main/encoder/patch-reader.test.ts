@@ -13,13 +13,18 @@ test('grid geometry: patches of 224 px at the target mpp, aligned to the origin'
   assert.deepEqual(patchOrigin(grid, 2, 3), [1792, 2688]);
   assert.deepEqual(cellsInRect(grid, { x: 800, y: 0, width: 200, height: 10 }, 5000, 5000), [[0, 0], [1, 0]]);
   assert.deepEqual(cellsInRect(grid, { x: 4000, y: 0, width: 2000, height: 10 }, 4500, 5000), [[4, 0], [5, 0]]);
-  assert.deepEqual(slideScale({ mpp: null }), { mpp: 0.5, assumed: true });
+  assert.deepEqual(slideScale({ mpp: null }), { mpp: 0.5, assumed: true, source: 'assumed' });
+  assert.deepEqual(slideScale({ mpp: null }, { mpp: 0.25, source: 'user' }), { mpp: 0.25, assumed: false, source: 'user' });
   assert.equal(levelForGrid({ levels: [{ downsample: 1 }, { downsample: 4 }, { downsample: 16 }] as any }, grid), 1);
   // With power-of-two shrinks of JPEG tiles: the coarsest (level, shrink) still at least as fine as the grid.
   const levels = [{ downsample: 1, tileWidth: 240, tileHeight: 240 }, { downsample: 3, tileWidth: 256, tileHeight: 256 }] as any;
   assert.deepEqual(sourceForGrid({ levels }, grid), { level: 0, shrink: 4 });
   assert.deepEqual(sourceForGrid({ levels }, patchGrid(1, { mpp: 0.33, assumed: false })), { level: 1, shrink: 1 });
   assert.deepEqual(sourceForGrid({ levels: [{ downsample: 1, tileWidth: 250, tileHeight: 250 }] as any }, grid), { level: 0, shrink: 2 });
+  // At equal scale a stored level wins over a finer level shrunk (a quarter of the pixels to decode).
+  const pyramid = [1, 2, 4].map((downsample) => ({ downsample, tileWidth: 256, tileHeight: 256 })) as any;
+  assert.deepEqual(sourceForGrid({ levels: pyramid }, patchGrid(0.5, { mpp: 0.25, assumed: false })), { level: 1, shrink: 1 });
+  assert.deepEqual(sourceForGrid({ levels: pyramid }, patchGrid(2, { mpp: 0.25, assumed: false })), { level: 2, shrink: 2 });
 });
 
 test('a patch at the slide scale is readRegion; at half the scale it is readRegion averaged 2×2', { skip: skipWithoutShared }, async () => {

@@ -18,7 +18,7 @@ export function levelForGrid(reader: Pick<SlideReader, 'levels'>, grid: PatchGri
 
 /**
  * The coarsest (level, shrink) — `shrink` a power of two dividing the level's tile size — whose pixels are at
- * least as fine as the grid's (never upsample; 1% slack).
+ * least as fine as the grid's (never upsample; 1% slack); at equal scale, the stored level over a shrunk finer one.
  */
 export function sourceForGrid(reader: Pick<SlideReader, 'levels'>, grid: PatchGrid, shrinks: readonly number[] = [1, 2, 4, 8]): { level: number; shrink: number } {
   const wanted = grid.level0Size / grid.patchSize; // level-0 px per patch px
@@ -27,7 +27,9 @@ export function sourceForGrid(reader: Pick<SlideReader, 'levels'>, grid: PatchGr
     for (const shrink of shrinks) {
       if (shrink > 1 && (l.tileWidth % shrink !== 0 || l.tileHeight % shrink !== 0)) continue;
       const ds = l.downsample * shrink;
-      if (ds <= wanted * 1.01 && ds > best.ds) best = { level, shrink, ds };
+      // A stored level at the same scale as a finer level shrunk beats it: a quarter of the pixels to decode.
+      const tie = Math.abs(ds - best.ds) <= 1e-6 * ds && shrink < best.shrink;
+      if (ds <= wanted * 1.01 && (ds > best.ds * (1 + 1e-6) || tie)) best = { level, shrink, ds };
     }
   });
   return { level: best.level, shrink: best.shrink };
