@@ -6,6 +6,19 @@ import sharp from 'sharp';
 import { openSlide } from '../main/slide/open-slide.js';
 import { DeepZoomGeometry } from '../main/tiles/deepzoom-geometry.js';
 import { seededRandom } from '../main/common/seeded-random.js';
+import { writeMirax } from '../main/slide/testing/mirax-writer.js';
+
+/**
+ * A MIRAX slide from the test writer with 1024-px camera images (4 × 4 images, ≈ 4,064² at level 0, 3
+ * levels; the test fixture's are 256 px), written once into `dir` and reused after.
+ */
+export async function ensureMirax(dir: string): Promise<string> {
+  const name = 'mirax-1024';
+  const mrxs = join(dir, `${name}.mrxs`);
+  if (existsSync(mrxs)) return mrxs;
+  await mkdir(dir, { recursive: true });
+  return (await writeMirax(dir, name, { imageSize: 1024 })).mrxs;
+}
 
 /**
  * A 44,400 × 32,637 tiled JPEG pyramid (20 × 11 copies of CMU-1-Small-Region), written once by libvips

@@ -1,10 +1,12 @@
 // Tile-serving throughput, Tessera vs OpenSlide's DeepZoomGenerator, on the same seeded requests.
 //   node --import tsx bench/tiles.bench.ts
-// env: TILE_BENCH_REQUESTS=600, TILE_BENCH_IN_FLIGHT=4, TILE_BENCH_CASES=big-254,big-256,svs-254,svs-240 (any subset),
+// env: TILE_BENCH_REQUESTS=600, TILE_BENCH_IN_FLIGHT=4, TILE_BENCH_CASES=big-254,big-256,svs-254,svs-240,ndpi-254,mirax-254 (any subset),
 //      TILE_BENCH_PATTERNS=random,viewer, TILE_BENCH_BASELINE=/path/to/another/checkout (adds its Tessera rows,
 //      run on the same request files in the same run: before/after comparisons on a busy machine).
 // Slides: a 44,400 × 32,637 9-level JPEG pyramid made from CMU-1-Small-Region (built once into the
-// Tessera data dir), and the one-level CMU-1-Small-Region.svs itself. Layouts: 254/1 (OpenSlide's
+// Tessera data dir), the one-level CMU-1-Small-Region.svs itself, test3-DAPI.ndpi (Hamamatsu, 3,968 × 4,864,
+// stored as 8-row JPEG strips), and a MIRAX slide from main/slide/testing/mirax-writer.ts with 1024-px camera
+// images (written once into the data dir; 254/1 only for these two). Layouts: 254/1 (OpenSlide's
 // default) and native-aligned (tile = stored tile, overlap 0: enables passthrough).
 // Request patterns: `random` = uniform level, then uniform tile (tiny levels repeat a lot); `viewer` =
 // viewports opened and panned at random levels, each tile asked once (big TIFF only).
@@ -24,7 +26,7 @@ import { openSlide } from '../main/slide/open-slide.js';
 import { tesseraDataDir } from '../main/common/data-dir.js';
 import { DeepZoomTileService } from '../main/tiles/deepzoom-tile-service.js';
 import { shared } from '../main/testing/shared-data.js';
-import { ensureBigPyramid, summary, tileRequests, viewerRequests, type RunFigures } from './tile-bench-support.js';
+import { ensureBigPyramid, ensureMirax, summary, tileRequests, viewerRequests, type RunFigures } from './tile-bench-support.js';
 
 const python = '/usr/bin/python3';
 
@@ -92,13 +94,15 @@ const fmt = (n: number, d = 1) => n.toFixed(d).padStart(8);
 async function main(): Promise<void> {
   const count = Number(process.env.TILE_BENCH_REQUESTS ?? 600);
   const inFlight = Number(process.env.TILE_BENCH_IN_FLIGHT ?? 4);
-  const wantedCases = (process.env.TILE_BENCH_CASES ?? 'big-254,big-256,svs-254,svs-240').split(',');
+  const wantedCases = (process.env.TILE_BENCH_CASES ?? 'big-254,big-256,svs-254,svs-240,ndpi-254,mirax-254').split(',');
   const wantedPatterns = (process.env.TILE_BENCH_PATTERNS ?? 'random,viewer').split(',');
   const baseline = process.env.TILE_BENCH_BASELINE;
   const here = join(fileURLToPath(new URL('.', import.meta.url)), '..');
   const svs = shared('data', 'slides', 'CMU-1-Small-Region.svs');
   process.stderr.write('preparing the 44,400 × 32,637 pyramid (first run only, about a minute)…\n');
   const big = await ensureBigPyramid(svs, join(tesseraDataDir(), 'bench'));
+  const ndpi = shared('data', 'slides', 'test3-DAPI.ndpi');
+  const mirax = wantedCases.includes('mirax-254') ? await ensureMirax(join(tesseraDataDir(), 'bench')) : '';
   const work = mkdtempSync(join(tmpdir(), 'tessera-tile-bench-'));
   console.log(`tiles bench: ${count} seeded requests per case, JPEG q75; load average ${loadavg()[0].toFixed(1)} at start`);
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, node ${process.version}, sharp ${sharp.versions.sharp} / libvips ${sharp.versions.vips}`);
@@ -113,6 +117,8 @@ async function main(): Promise<void> {
     ['big-256', 'big TIFF', big, 256, 0],
     ['svs-254', 'small SVS', svs, 254, 1],
     ['svs-240', 'small SVS', svs, 240, 0],
+    ['ndpi-254', 'NDPI', ndpi, 254, 1],
+    ['mirax-254', 'MIRAX', mirax, 254, 1],
   ];
   for (const [id, label, path, ts, ov] of cases) {
     if (!wantedCases.includes(id)) continue;
