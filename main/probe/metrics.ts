@@ -4,6 +4,11 @@ export interface RocCurve {
   /** False and true positive rates from (0,0) to (1,1), one point per distinct score. */
   fpr: number[];
   tpr: number[];
+  /**
+   * The score cut of each point: point i is "positive when score ≥ thresholds[i]" (descending; the first, 2, is
+   * above every probability). Lets reports state a confusion matrix at any threshold.
+   */
+  thresholds: number[];
   auroc: number;
 }
 
@@ -14,9 +19,10 @@ export function rocCurve(scores: ArrayLike<number>, positive: ArrayLike<boolean 
   let P = 0;
   for (let i = 0; i < n; i++) if (positive[i]) P++;
   const N = n - P;
-  if (P === 0 || N === 0) return { fpr: [0, 1], tpr: [0, 1], auroc: NaN };
+  if (P === 0 || N === 0) return { fpr: [0, 1], tpr: [0, 1], thresholds: [2, -1], auroc: NaN };
   const fpr = [0];
   const tpr = [0];
+  const thresholds = [2];
   let tp = 0;
   let fp = 0;
   let auc = 0;
@@ -31,8 +37,9 @@ export function rocCurve(scores: ArrayLike<number>, positive: ArrayLike<boolean 
     auc += ((fp - fp0) / N) * ((tp + tp0) / (2 * P));
     fpr.push(fp / N);
     tpr.push(tp / P);
+    thresholds.push(s);
   }
-  return { fpr, tpr, auroc: auc };
+  return { fpr, tpr, thresholds, auroc: auc };
 }
 
 export interface ClassMetrics {
@@ -41,7 +48,8 @@ export interface ClassMetrics {
   count: number;
   /** One-vs-rest AUROC (NaN where the class or its rest is absent). */
   auroc: number;
-  roc: { fpr: number[]; tpr: number[] };
+  /** `thresholds` (the score cut of each point, see RocCurve) is absent in probes made before it was kept. */
+  roc: { fpr: number[]; tpr: number[]; thresholds?: number[] };
 }
 
 export interface ProbeMetrics {
@@ -79,18 +87,20 @@ export function classificationMetrics(probabilities: ArrayLike<number>, labels: 
 }
 
 /** At most ~200 points, enough to draw; keeps the ends. */
-function thinRoc(roc: RocCurve): { fpr: number[]; tpr: number[] } {
+function thinRoc(roc: RocCurve): { fpr: number[]; tpr: number[]; thresholds: number[] } {
   const m = roc.fpr.length;
-  if (m <= 200) return { fpr: roc.fpr, tpr: roc.tpr };
+  if (m <= 200) return { fpr: roc.fpr, tpr: roc.tpr, thresholds: roc.thresholds.map(round4) };
   const fpr: number[] = [];
   const tpr: number[] = [];
+  const thresholds: number[] = [];
   const step = (m - 1) / 199;
   for (let p = 0; p < 200; p++) {
     const i = Math.round(p * step);
     fpr.push(round4(roc.fpr[i]));
     tpr.push(round4(roc.tpr[i]));
+    thresholds.push(round4(roc.thresholds[i]));
   }
-  return { fpr, tpr };
+  return { fpr, tpr, thresholds };
 }
 
 function round4(v: number): number {

@@ -4,7 +4,7 @@ import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** True when `file` starts with the DICOM Part 10 preamble (128 bytes, then "DICM"), or is named .dcm. */
-async function isDicom(file: string): Promise<boolean> {
+export async function isDicom(file: string): Promise<boolean> {
   if (/\.dcm$/i.test(file)) return true;
   let handle;
   try {
