@@ -10,6 +10,7 @@ import { ndpi } from './ndpi.js';
 import { mirax } from './mirax.js';
 import { philips } from './philips.js';
 import { leicaScn } from './leica-scn.js';
+import { ventanaBif } from './ventana-bif.js';
 
 /** A format as people and file pickers see it. */
 export interface SlideFormatEntry {
@@ -35,6 +36,7 @@ export const slideFormatEntries: readonly SlideFormatEntry[] = [
   entry(aperio, 'Aperio SVS', ['svs']),
   entry(leicaScn, 'Leica SCN', ['scn']),
   entry(philips, 'Philips TIFF', ['tiff']),
+  entry(ventanaBif, 'Ventana BIF', ['bif']),
   entry(omeTiff, 'OME-TIFF', ['ome.tif', 'ome.tiff']),
   entry(genericTiff, 'tiled pyramidal TIFF/BigTIFF', ['tif', 'tiff']),
   entry(dicom, 'DICOM whole-slide (.dcm file or folder)', ['dcm']),
