@@ -21,6 +21,8 @@ test('each kind opens its dialog with its filter; save suggests the path and fil
     filters: [],
   });
   assert.equal(fileDialogFor({ kind: 'slide' }).filters[0].extensions.includes('svs'), true);
+  // From the format list: every reader's extensions, MIRAX's included.
+  for (const ext of ['ndpi', 'mrxs', 'scn', 'bif', 'dcm', 'tiff']) assert.ok(fileDialogFor({ kind: 'slide' }).filters[0].extensions.includes(ext), ext);
   assert.deepEqual(fileDialogFor({ kind: 'annotations' }).filters[0].extensions, ['geojson', 'json', 'xml']);
   assert.deepEqual(fileDialogFor({ kind: 'probe', defaultPath: '/p' }).defaultPath, '/p');
   assert.deepEqual(fileDialogFor({ kind: 'save', defaultPath: '/out/a.GeoJSON' }), {

@@ -4,10 +4,13 @@
 import { extname } from 'node:path';
 import type { ChooseFileKind, ChooseFileOptions } from '../contracts/tessera-api.js';
 import { isTrustedSender, type IpcMainLike } from './ipc.js';
+import { slideFormatEntries } from '../slide/formats/index.js';
 
 export const CHOOSE_FILE_CHANNEL = 'tessera:choose-file';
 
-export const SLIDE_EXTENSIONS = ['svs', 'tif', 'tiff', 'ndpi', 'scn', 'bif', 'dcm'];
+/** Every slide format's file extensions, from the format list (adding a format adds it here). Electron's
+ * filters take the last dotted part only ("ome.tiff" → "tiff"). */
+export const SLIDE_EXTENSIONS = [...new Set(slideFormatEntries.flatMap((e) => e.extensions.map((x) => x.split('.').pop()!)))];
 
 interface Filter {
   name: string;
