@@ -257,7 +257,14 @@ describe('analysis loop in the browser host', { skip: skipWithoutChromium }, () 
         { timeout: 30_000 },
       );
     };
-    await exportAs('png', 'heatmap.png', () => page.fill('[data-testid="export-downsample"]', '32'));
+    await exportAs('png', 'over-slide.png', async () => {
+      await page.selectOption('[data-testid="export-png-kind"]', 'overlay');
+      await page.fill('[data-testid="export-downsample"]', '32');
+    });
+    await exportAs('png', 'heatmap.png', async () => {
+      await page.selectOption('[data-testid="export-png-kind"]', 'bare');
+      await page.fill('[data-testid="export-downsample"]', '32');
+    });
     await exportAs('tiff', 'heatmap.tif', () => page.fill('[data-testid="export-downsample"]', '8'));
     await exportAs('geojson', 'regions.geojson');
     await exportAs('csv', 'patches.csv');
@@ -289,6 +296,13 @@ describe('analysis loop in the browser host', { skip: skipWithoutChromium }, () 
 
     const png = await sharp(join(out, 'heatmap.png')).metadata();
     assert.deepEqual([png.format, png.width, png.height, png.channels], ['png', 320, 240, 4]);
+    // Heatmap over the slide: opaque slide pixels (not transparent), the legend strip below the 320 × 240 picture.
+    const over = await sharp(join(out, 'over-slide.png')).raw().toBuffer({ resolveWithObject: true });
+    assert.equal(over.info.width, 380);
+    assert.ok(over.info.height > 240, `legend strip: ${over.info.height}`);
+    const colours = new Set<string>();
+    for (let i = 0; i < 320 * 240; i += 97) colours.add(over.data.subarray(i * over.info.channels, i * over.info.channels + 3).join());
+    assert.ok(colours.size > 50, `slide texture under the heatmap: ${colours.size} colours`);
     const tif = await sharp(join(out, 'heatmap.tif')).metadata();
     assert.equal(tif.format, 'tiff');
     assert.deepEqual([tif.width, tif.height], [2560, 1920]);

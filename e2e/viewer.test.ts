@@ -35,6 +35,7 @@ describe('viewer in the browser host', { skip: skipWithoutChromium }, () => {
     ensureRendererBuilt();
     mkdirSync(shots, { recursive: true });
     tmp = mkdtempSync(join(tmpdir(), 'tessera-e2e-'));
+    process.env.TESSERA_DATA_DIR = join(tmp, 'data'); // the pixel size set below is stored here, not in the user's folder
     host = await startTesseraHost({ openSample: false, recentFile: null });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
@@ -99,19 +100,35 @@ describe('viewer in the browser host', { skip: skipWithoutChromium }, () => {
     assertCleanTraffic(tiles);
   });
 
-  test('TCGA JPEG 2000 slide without MPP: draws, scale marked unknown, no presets', { skip: skipReal }, async () => {
+  test('TCGA JPEG 2000 slide without MPP: draws, scale marked assumed, no presets; a pixel size set in the Slide panel gives a real scale', { skip: skipReal }, async () => {
     tiles.reset();
     const before = await page.locator('[data-testid="slide-tab"]').count();
     await actAndWaitForDrawn(page, () => openByPath(page, TCGA));
     await page.waitForFunction((n) => document.querySelectorAll('[data-testid="slide-tab"]').length === n + 1, before);
     await page.waitForFunction(() => document.querySelector('[data-testid="info-dimensions"]')?.textContent === '4,443 × 3,567 px');
-    assert.match((await page.textContent('[data-testid="scale-bar"]')) ?? '', /scale unknown/);
+    // No pixel size in the file: the scale bar and the magnification say they rest on the assumed 0.5 µm/px.
+    assert.match((await page.textContent('[data-testid="scale-bar"]'))?.trim() ?? '', /^~\d+(\.\d+)? (µm|mm) \(assumed 0\.5 µm\/px\)$/);
+    assert.equal(await page.getAttribute('[data-testid="scale-bar"]', 'data-assumed'), 'true');
     assert.equal(await page.$('[data-testid="preset-10"]'), null);
-    assert.match((await page.textContent('[data-testid="magnification"]')) ?? '', /%$/);
+    assert.match((await page.textContent('[data-testid="magnification"]')) ?? '', /\(assumed\)/);
+    assert.match((await page.textContent('[data-testid="info-mpp"]')) ?? '', /unknown\s*\(assumed 0\.5 µm\/px\)/);
     await actAndWaitForDrawn(page, () => page.keyboard.press('+'));
     await actAndWaitForDrawn(page, () => page.keyboard.press('ArrowLeft'));
     await page.screenshot({ path: join(shots, '04-tcga.png') });
     assertCleanTraffic(tiles);
+
+    // Set 0.5 µm/px in the Slide panel: a real scale bar and magnification, presets, a physical size.
+    await page.fill('[data-testid="pixel-size-input"]', '0.5');
+    await page.click('[data-testid="pixel-size-set"]');
+    await page.waitForFunction(() => document.querySelector('[data-testid="scale-bar"]')?.getAttribute('data-assumed') === 'false');
+    assert.match((await page.textContent('[data-testid="info-mpp"]')) ?? '', /0\.5 µm\/px\s*\(set by you\)/);
+    await checkScaleBar(page, 0.5);
+    assert.doesNotMatch((await page.textContent('[data-testid="magnification"]')) ?? '', /assumed|%/);
+    assert.notEqual(await page.$('[data-testid="preset-10"]'), null);
+    await page.screenshot({ path: join(shots, '04-tcga-pixel-size.png') });
+    // Cleared again (it is stored in the user data folder): assumed once more.
+    await page.click('[data-testid="pixel-size-clear"]');
+    await page.waitForFunction(() => document.querySelector('[data-testid="scale-bar"]')?.getAttribute('data-assumed') === 'true');
 
     // n / p switch slides and keep each slide's view.
     await actAndWaitForDrawn(page, () => page.keyboard.press('p'));

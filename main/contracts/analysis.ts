@@ -174,6 +174,8 @@ export interface ExportRequest {
   downsample?: number;
   /** PNG/TIFF: one flat block per patch ("show patches") instead of smooth between patch centres. */
   patches?: boolean;
+  /** PNG: "heatmap over slide" (the slide under the heatmap, with legend and scale bar) instead of the bare raster. */
+  overlay?: boolean;
   /** `embedded` (default): the patches embedded so far; `all-tissue`: embed the rest of the tissue first. */
   scope?: 'embedded' | 'all-tissue';
   /** Replace an existing file; without it an existing file fails with code `exists`. */
@@ -316,3 +318,70 @@ export type AnalysisEvent =
     }
   /** A model import (checkpoint conversion) of the file or folder at `path` moved on. */
   | { type: 'model-import-progress'; path: string; progress: ModelImportProgress };
+
+/** "Find more like this": the query is a level-0 point/box, or an annotation's bounds. */
+export type SimilarityQuery = { x: number; y: number; width?: number; height?: number } | { annotationId: string };
+
+export interface FindSimilarParams {
+  slideId: string;
+  query: SimilarityQuery;
+  /** Grid magnification (µm/px); default the encoder's finest. */
+  mpp?: number;
+  /** `slide` (default): this slide only; `open-slides`: every slide open in this session. */
+  scope?: 'slide' | 'open-slides';
+  /** Results wanted (default 50, at most 1000). */
+  top?: number;
+}
+
+/** One similar patch, best first. */
+export interface SimilarMatch {
+  slideId: string;
+  slideName: string;
+  /** Level-0 top-left corner and side of the patch. */
+  x: number;
+  y: number;
+  size: number;
+  mpp: number;
+  /** Cosine similarity with the query (features standardised over the patches searched), in [-1, 1]. */
+  score: number;
+}
+
+/** How much of a searched slide is embedded at the search's grid: the UI offers the whole-slide run when little is. */
+export interface SimilarityCoverage {
+  slideId: string;
+  slideName: string;
+  /** Patches of the grid in the cache (the candidates searched). */
+  embedded: number;
+  /** Tissue patches of the grid (what a whole-slide tissue run would embed). */
+  tissue: number;
+}
+
+export interface SimilarityResult {
+  query: {
+    slideId: string;
+    /** Level-0 box searched (width/height 0: a point). */
+    x: number;
+    y: number;
+    width: number;
+    height: number;
+    /** The annotation it came from, if any. */
+    annotationId: string | null;
+    /** What the legend names: "Tumour annotation", "box at 3900, 5300", … */
+    label: string;
+    mpp: number;
+    /** Patches the query covers (their mean embedding is the query). */
+    patches: number;
+    modelId: string;
+  };
+  results: SimilarMatch[];
+  coverage: SimilarityCoverage[];
+  searchMs: number;
+}
+
+/** A region of a slide as a small image (gallery thumbnails). */
+export interface RegionImage {
+  /** `data:image/jpeg;base64,…` */
+  dataUrl: string;
+  width: number;
+  height: number;
+}

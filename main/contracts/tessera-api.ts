@@ -21,6 +21,9 @@ import type {
   Rgb,
   TissueRunResult,
   ClassEdit,
+  FindSimilarParams,
+  RegionImage,
+  SimilarityResult,
 } from './analysis.js';
 
 export type * from './analysis.js';
@@ -67,6 +70,12 @@ export interface SlideInfo extends SlideSummary {
   levels: SlideLevelInfo[];
   /** µm per pixel at level 0, null when the file does not say. */
   mpp: { x: number; y: number } | null;
+  /**
+   * The level-0 µm/px Tessera uses for this slide (scale bar, magnification, patch grids): the pixel size the
+   * user set for it (`user`: kept per slide content, see setPixelSize), else the file's (`slide`), else
+   * `assumedMpp` (`assumed`: shown as such until the user sets one).
+   */
+  scale: { mpp: number; source: 'slide' | 'user' | 'assumed' };
   /** Scanner objective power (AppMag), null when unknown. */
   objectivePower: number | null;
   fileSize: number;
@@ -80,6 +89,40 @@ export interface RecentSlide {
   name: string;
   /** ISO time of the last open. */
   openedAt: string;
+}
+
+/** One row of the file browser: a folder, a slide file, or a folder holding a DICOM whole-slide series. */
+export interface FolderEntry {
+  name: string;
+  /** Absolute host path (what openSlide / listFolder take). */
+  path: string;
+  kind: 'folder' | 'slide' | 'dicom-folder';
+  /** Bytes (a slide file; a DICOM folder: its DICOM files); null for plain folders. */
+  size: number | null;
+  /** ISO time of the last change. */
+  modifiedAt: string;
+}
+
+/** A folder the file browser may show: the user's home, or one the user added (kept in the user data folder). */
+export interface BrowseRoot {
+  path: string;
+  label: string;
+  /** False for the home folder. */
+  removable: boolean;
+}
+
+export interface FolderListing {
+  /** The folder listed (real path: links resolved). */
+  path: string;
+  /** Its parent, null at the top of a browse root. */
+  parent: string | null;
+  /** Folders first, then slides, by name. Hidden files, other files and links leading outside are left out. */
+  entries: FolderEntry[];
+  roots: BrowseRoot[];
+  /** Folders of recently opened slides (inside the roots), newest first. */
+  recentFolders: string[];
+  /** Slide file extensions shown, lower case without the dot (from the slide format list). */
+  extensions: string[];
 }
 
 export interface AppInfo {
@@ -100,7 +143,23 @@ export interface TesseraApi {
   openSampleSlide(): Promise<SlideInfo>;
   getSlideInfo(params: { id: string }): Promise<SlideInfo>;
   closeSlide(params: { id: string }): Promise<void>;
+  /**
+   * Sets the level-0 pixel size (µm/px, 0.01–100) of a slide, stored per slide content in the user data folder
+   * and used by every later open of it (app and CLI); null clears it (back to the file's, else assumed).
+   * Embedding of the slide restarts on the new grid; code `busy` while it trains or runs over all tissue.
+   */
+  setPixelSize(params: { slideId: string; mpp: number | null }): Promise<SlideInfo>;
   listRecentSlides(): Promise<RecentSlide[]>;
+  /**
+   * The file browser: folders and slides in `path` (default the home folder; `~` expands). Only inside the
+   * user's home and the folders the user added; anything else, links resolved first, fails with code
+   * `forbidden` (403); relative paths fail with `invalid-argument`.
+   */
+  listFolder(params?: { path?: string }): Promise<FolderListing>;
+  /** Adds a folder (absolute or `~/…`, existing) to the file browser's roots; returns them all. */
+  addBrowseFolder(params: { path: string }): Promise<BrowseRoot[]>;
+  /** Removes a folder the user added. */
+  removeBrowseFolder(params: { path: string }): Promise<BrowseRoot[]>;
 
   // Annotations of an open slide: saved automatically in the user data dir, keyed by slide content.
   getAnnotations(params: { slideId: string }): Promise<AnnotationSnapshot>;
@@ -115,6 +174,8 @@ export interface TesseraApi {
     name?: string;
     note?: string;
   }): Promise<AnnotationDelta>;
+  /** Adds several annotations of one class as one undoable step (label by example). */
+  addAnnotations(params: { slideId: string; className: string; geometries: AnnotationGeometry[] }): Promise<AnnotationDelta>;
   deleteAnnotations(params: { slideId: string; ids: string[] }): Promise<AnnotationDelta>;
   undoAnnotations(params: { slideId: string }): Promise<AnnotationDelta>;
   redoAnnotations(params: { slideId: string }): Promise<AnnotationDelta>;
@@ -137,8 +198,9 @@ export interface TesseraApi {
 
   // Embeddings: the renderer reports the settled viewport; visible tissue is embedded in the background.
   getEncoderStatus(): Promise<EncoderStatus>;
-  /** The level-0 rectangle now in view; null stops embedding for this slide. */
-  setViewport(params: { slideId: string; rect: LevelRect | null }): Promise<void>;
+  /** The level-0 rectangle now in view; null stops embedding for this slide. `mpps`: which of the encoder's
+   *  magnifications the view embeds (default all of them). */
+  setViewport(params: { slideId: string; rect: LevelRect | null; mpps?: number[] }): Promise<void>;
   /**
    * Embeds all the slide's tissue at `mpps` (default: the probe's magnifications when `probeId` is given, else
    * the encoder's), reporting `tissue-run` events; resolves when done or cancelled. One run per slide.
@@ -193,6 +255,16 @@ export interface TesseraApi {
   getHeatmap(params: { slideId: string; probeId: string; className?: string; rect?: LevelRect }): Promise<HeatmapRaster>;
   /** Writes a heatmap (PNG, pyramidal TIFF), regions (GeoJSON), per-patch CSV or the probe report (HTML). */
   exportHeatmap(params: ExportRequest): Promise<ExportResult>;
+
+  // "Find more like this".
+  /**
+   * The patches most similar to a query box/point or annotation: its own slide (or every open slide), from the
+   * embedding cache (the query region is embedded when missing), best first, with how much of each slide is
+   * embedded (so the UI can offer the whole-slide tissue run).
+   */
+  findSimilar(params: FindSimilarParams): Promise<SimilarityResult>;
+  /** A level-0 region of an open slide as a JPEG data URL, its longer side `size` px (default 128, at most 512). */
+  regionImage(params: { slideId: string; x: number; y: number; width: number; height: number; size?: number }): Promise<RegionImage>;
 }
 
 export type TesseraApiMethod = keyof TesseraApi;
@@ -210,9 +282,14 @@ const methodSet = {
   openSampleSlide: true,
   getSlideInfo: true,
   closeSlide: true,
+  setPixelSize: true,
   listRecentSlides: true,
+  listFolder: true,
+  addBrowseFolder: true,
+  removeBrowseFolder: true,
   getAnnotations: true,
   addAnnotation: true,
+  addAnnotations: true,
   updateAnnotation: true,
   deleteAnnotations: true,
   undoAnnotations: true,
@@ -237,6 +314,8 @@ const methodSet = {
   setActiveProbe: true,
   getHeatmap: true,
   exportHeatmap: true,
+  findSimilar: true,
+  regionImage: true,
 } as const satisfies Record<TesseraApiMethod, true>;
 export const TESSERA_API_METHODS = Object.keys(methodSet) as TesseraApiMethod[];
 
@@ -249,6 +328,8 @@ export type TesseraEvent =
   | { type: 'slides-changed'; slides: SlideSummary[] }
   /** The desktop shell opened a slide (menu, recent list, file drop, command line): show it. */
   | { type: 'slide-opened'; slide: SlideInfo }
+  /** A slide's info changed (the user set its pixel size): show the new one. */
+  | { type: 'slide-info-changed'; slide: SlideInfo }
   | { type: 'progress'; task: string; label: string; done: number; total: number }
   | { type: 'error'; message: string }
   | AnalysisEvent;
@@ -282,6 +363,9 @@ export interface ChooseFileOptions {
   /** Suggested file or folder (for `save`: the proposed file name, whose extension sets the filter). */
   defaultPath?: string;
 }
+
+/** What Tessera assumes when a slide states no pixel size: level 0 scanned at 20× (as `encoder/patch-grid.ts`). */
+export const assumedMpp = 0.5;
 
 /** URL layout of the slides root (`tessera://slides/` in Electron, `/slides/` over HTTP). */
 export const slideUrls = {

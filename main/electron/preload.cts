@@ -17,9 +17,14 @@ const methods = {
   openSampleSlide: true,
   getSlideInfo: true,
   closeSlide: true,
+  setPixelSize: true,
   listRecentSlides: true,
+  listFolder: true,
+  addBrowseFolder: true,
+  removeBrowseFolder: true,
   getAnnotations: true,
   addAnnotation: true,
+  addAnnotations: true,
   updateAnnotation: true,
   deleteAnnotations: true,
   undoAnnotations: true,
@@ -44,6 +49,8 @@ const methods = {
   setActiveProbe: true,
   getHeatmap: true,
   exportHeatmap: true,
+  findSimilar: true,
+  regionImage: true,
 } as const satisfies Record<TesseraApiMethod, true>;
 
 type Envelope = { ok: true; result: unknown } | { ok: false; error: { code: string; message: string } };

@@ -4,6 +4,7 @@ import { EventEmitter } from 'node:events';
 import type { EmbeddingSet, PatchGrid } from '../contracts/embeddings.js';
 import { openSlide } from '../slide/open-slide.js';
 import { slideFingerprint } from '../slide/slide-fingerprint.js';
+import { loadUserMpp } from '../slide/slide-pixel-size.js';
 import type { SlideReader } from '../slide/slide-reader.js';
 import { EncoderSession, type EncoderSessionOptions } from './encoder-session.js';
 import { EmbeddingStore } from './embedding-store.js';
@@ -56,6 +57,13 @@ export interface EmbeddingServiceOptions {
    * false reads them here, as before — for comparison, or where worker threads cannot open the slide).
    */
   prepareInWorker?: boolean;
+  /**
+   * Level-0 µm/px for every slide this service opens (`--mpp-override`), before any the user stored for the
+   * slide and the file's own; not stored.
+   */
+  mppOverride?: number;
+  /** Where the pixel sizes users set per slide are read (`slide/slide-pixel-size.ts`); default the Tessera data folder; null: none are read. */
+  dataDir?: string | null;
 }
 
 /** What the service keeps per open slide. */
@@ -75,6 +83,8 @@ export class EmbeddingService extends EventEmitter {
   private loading: Promise<ModelManifest> | undefined;
   private readonly slides = new Map<string, SlideContext>();
   private readonly stores = new Map<string, Promise<EmbeddingStore>>();
+  /** Pixel sizes set in this session by fingerprint (null: cleared), over what is stored. */
+  private readonly userMpps = new Map<string, number | null>();
   readonly cacheDir: string;
   readonly batchSize: number;
 
@@ -133,12 +143,15 @@ export class EmbeddingService extends EventEmitter {
     const fingerprint = typeof input === 'string' ? await slideFingerprint(input) : input.fingerprint;
     const known = this.slides.get(fingerprint);
     if (known) return known;
+    const given = await this.givenMpp(fingerprint);
+    const again = this.slides.get(fingerprint);
+    if (again) return again;
     const reader = typeof input === 'string' ? await openSlide(input) : input.reader;
     let tissue: Promise<TissueMask> | undefined;
     const ctx: SlideContext = {
       reader,
       fingerprint,
-      scale: slideScale(reader),
+      scale: slideScale(reader, given),
       get tissue() {
         tissue ??= detectTissue(reader);
         return tissue;
@@ -148,6 +161,31 @@ export class EmbeddingService extends EventEmitter {
     };
     this.slides.set(fingerprint, ctx);
     return ctx;
+  }
+
+  /** The run's override, else the pixel size the user set for the slide (this session, else stored), else none. */
+  private async givenMpp(fingerprint: string): Promise<{ mpp: number; source: 'user' | 'override' } | null> {
+    if (this.options.mppOverride !== undefined) return { mpp: this.options.mppOverride, source: 'override' };
+    const set = this.userMpps.has(fingerprint) ? this.userMpps.get(fingerprint)! : this.options.dataDir === null ? null : await loadUserMpp(fingerprint, this.options.dataDir);
+    return set === null ? null : { mpp: set, source: 'user' };
+  }
+
+  /**
+   * The user set (or cleared: null) the slide's pixel size (already stored by the caller): later grids of the
+   * slide use it. Stores opened for the old scale are closed, so nothing mixes grids of two scales.
+   * Returns the slide's scale now, when the slide is open here.
+   */
+  async setUserMpp(fingerprint: string, mpp: number | null): Promise<SlideScale | undefined> {
+    this.userMpps.set(fingerprint, mpp);
+    const ctx = this.slides.get(fingerprint);
+    if (!ctx) return undefined;
+    ctx.scale = slideScale(ctx.reader, await this.givenMpp(fingerprint));
+    for (const [key, store] of [...this.stores]) {
+      if (!key.startsWith(`${fingerprint}/`)) continue;
+      this.stores.delete(key);
+      await (await store.catch(() => undefined))?.close();
+    }
+    return ctx.scale;
   }
 
   /** The patch grid of `mpp` (and `stride` px, default no overlap) over the slide, checked before anything is allocated for it (`checkGrid`). */
@@ -169,7 +207,7 @@ export class EmbeddingService extends EventEmitter {
     const { entry } = await this.encoder();
     const m = entry.manifest;
     const grid = this.grid(ctx, mpp);
-    const key = `${ctx.fingerprint}/${m.id}/${m.sha256}/${mpp}`;
+    const key = `${ctx.fingerprint}/${m.id}/${m.sha256}/${mpp}/${grid.level0Size}`;
     let s = this.stores.get(key);
     if (!s) {
       s = EmbeddingStore.open(this.cacheDir, {

@@ -1,22 +1,30 @@
 // The fixed patch grid of one magnification, aligned to the slide origin (see PatchGrid in the contract).
 import type { PatchGrid } from '../contracts/embeddings.js';
+import { assumedMpp } from '../contracts/tessera-api.js';
 import { SlideError } from '../slide/slide-errors.js';
 import type { SlideReader } from '../slide/slide-reader.js';
 
 /** What Tessera assumes when a slide does not state its scale: level 0 scanned at 20× (0.5 µm/px). */
-export const assumedSlideMpp = 0.5;
+export const assumedSlideMpp = assumedMpp;
 
 export interface SlideScale {
   /** Level-0 µm per pixel. */
   mpp: number;
   /** True when the slide does not say and `assumedSlideMpp` is used. */
   assumed: boolean;
+  /**
+   * Where `mpp` comes from: the slide file, the pixel size the user set for this slide (kept per slide
+   * content, `slide/slide-pixel-size.ts`), a `--mpp-override` of this run, or `assumedSlideMpp`.
+   */
+  source?: 'slide' | 'user' | 'override' | 'assumed';
 }
 
-export function slideScale(reader: Pick<SlideReader, 'mpp'>): SlideScale {
+/** The slide's scale: `given` (the user's stored value or a CLI override) first, else the file's, else assumed. */
+export function slideScale(reader: Pick<SlideReader, 'mpp'>, given?: { mpp: number; source: 'user' | 'override' } | null): SlideScale {
+  if (given && Number.isFinite(given.mpp) && given.mpp > 0) return { mpp: given.mpp, assumed: false, source: given.source };
   const m = reader.mpp;
-  if (m && Number.isFinite(m.x) && m.x > 0) return { mpp: (m.x + (Number.isFinite(m.y) && m.y > 0 ? m.y : m.x)) / 2, assumed: false };
-  return { mpp: assumedSlideMpp, assumed: true };
+  if (m && Number.isFinite(m.x) && m.x > 0) return { mpp: (m.x + (Number.isFinite(m.y) && m.y > 0 ? m.y : m.x)) / 2, assumed: false, source: 'slide' };
+  return { mpp: assumedSlideMpp, assumed: true, source: 'assumed' };
 }
 
 /**

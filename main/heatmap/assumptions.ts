@@ -10,7 +10,7 @@ export interface AnalysisContext {
   /** Content fingerprint of the slide the probe is applied to. */
   slideFingerprint: string;
   /** Level-0 scale used for the grids; `assumed` when the slide states none. */
-  scale?: { mpp: number; assumed: boolean };
+  scale?: { mpp: number; assumed: boolean; source?: 'slide' | 'user' | 'override' | 'assumed' };
   /** The encoder's manifest, when loaded (its checkpoint provenance says what its import assumed). */
   model?: Pick<ModelManifest, 'id' | 'checkpoint'>;
 }
@@ -29,7 +29,11 @@ export function analysisAssumptions(c: AnalysisContext): string[] {
   const out: string[] = [];
   if (c.scale?.assumed) {
     out.push(
-      `Pixel size assumed: the slide states none, so level 0 is taken as ${c.scale.mpp || assumedSlideMpp} µm/px (20×); patch magnifications ${c.probe.magnifications.join(' + ')} µm/px are approximate`,
+      `Pixel size assumed: the slide states none, so level 0 is taken as ${c.scale.mpp || assumedSlideMpp} µm/px (20×); patch magnifications ${c.probe.magnifications.join(' + ')} µm/px are approximate (set the slide's pixel size to fix this)`,
+    );
+  } else if (c.scale?.source === 'user' || c.scale?.source === 'override') {
+    out.push(
+      `Pixel size set by the user: level 0 is taken as ${c.scale.mpp} µm/px (${c.scale.source === 'user' ? "stored for this slide, not read from the file" : '--mpp-override, not read from the file'})`,
     );
   }
   if (!trainedOnSlide(c.probe, c.slideFingerprint)) {

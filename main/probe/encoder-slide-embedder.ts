@@ -33,7 +33,8 @@ export class EncoderSlideEmbedder implements SlideEmbedder {
     const l0 = ctx.reader.levels[0];
     return {
       slideFingerprint: ctx.fingerprint,
-      frame: { width: l0.width, height: l0.height, mpp: ctx.reader.mpp },
+      // A pixel size the user set (or this run's override) is the one exports state; an assumed one is not stated.
+      frame: { width: l0.width, height: l0.height, mpp: ctx.scale.source === 'user' || ctx.scale.source === 'override' ? { x: ctx.scale.mpp, y: ctx.scale.mpp } : ctx.reader.mpp },
       encoder,
       sets,
       tissue: await ctx.tissue,

@@ -47,7 +47,7 @@ export interface SlideEmbeddings {
   /** The slide's tissue mask (what heatmaps and exports may colour), when the embedder has one. */
   tissue?: TissueMask;
   /** Level-0 µm/px used for the grids; `assumed` when the slide states none. */
-  scale?: { mpp: number; assumed: boolean };
+  scale?: { mpp: number; assumed: boolean; source?: 'slide' | 'user' | 'override' | 'assumed' };
 }
 
 export interface SlideEmbedder {

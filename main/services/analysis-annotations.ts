@@ -84,6 +84,19 @@ export class SlideAnnotations {
     return this.run(withClassCommand(this.store.doc, name, { kind: 'add', annotations: [annotation] }));
   }
 
+  /** Several annotations of one class as one undoable step (one batch command): label by example. */
+  addMany(className: unknown, geometries: unknown): AnnotationDelta {
+    if (!Array.isArray(geometries) || geometries.length === 0 || geometries.length > 10_000)
+      throw new ApiError('invalid-argument', 'Parameter "geometries" must be a list of 1–10000 geometries');
+    const name = className === undefined ? 'Tumour' : checkClassName(className);
+    const annotations: Annotation[] = geometries.map((g, i) => {
+      const annotation: Annotation = { id: newAnnotationId(), className: name, geometry: cleanGeometry(g) };
+      validateAnnotation(annotation, `geometries[${i}]`);
+      return annotation;
+    });
+    return this.run(withClassCommand(this.store.doc, name, { kind: 'add', annotations }));
+  }
+
   update(id: unknown, geometry: unknown, className: unknown, text: { name?: unknown; note?: unknown } = {}): AnnotationDelta {
     const before = this.find(id);
     if (geometry === undefined && className === undefined && text.name === undefined && text.note === undefined)
@@ -331,7 +344,7 @@ export function cleanGeometry(g: unknown): AnnotationGeometry {
       return {
         type: 'polygon',
         rings: o.rings.map(ring),
-        ...(o.drawnWith === 'brush' ? { drawnWith: 'brush' as const } : {}),
+        ...(o.drawnWith === 'brush' || o.drawnWith === 'ellipse' ? { drawnWith: o.drawnWith } : {}),
       };
     }
     case 'multipolygon': {
@@ -352,6 +365,10 @@ export function cleanGeometry(g: unknown): AnnotationGeometry {
       if (!Array.isArray(o.points) || o.points.length === 0)
         throw new ApiError('invalid-argument', 'A point set needs points');
       return { type: 'points', points: o.points.map(point) };
+    case 'line':
+      if (!Array.isArray(o.points) || o.points.length < 2)
+        throw new ApiError('invalid-argument', 'A line needs at least 2 points');
+      return { type: 'line', points: o.points.map(point) };
     default:
       throw new ApiError('invalid-argument', `Unknown geometry type ${JSON.stringify(o.type)}`);
   }

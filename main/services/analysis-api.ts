@@ -7,6 +7,7 @@ import { ApiError } from './api-error.js';
 export type AnalysisMethod =
   | 'getAnnotations'
   | 'addAnnotation'
+  | 'addAnnotations'
   | 'updateAnnotation'
   | 'deleteAnnotations'
   | 'undoAnnotations'
@@ -30,7 +31,9 @@ export type AnalysisMethod =
   | 'getActiveProbe'
   | 'setActiveProbe'
   | 'getHeatmap'
-  | 'exportHeatmap';
+  | 'exportHeatmap'
+  | 'findSimilar'
+  | 'regionImage';
 
 type Params = Record<string, unknown>;
 const obj = (p: unknown): Params => {
@@ -53,6 +56,10 @@ export function createAnalysisApi(analysis: AnalysisService): Pick<TesseraApi, A
     },
     async addAnnotation(p) {
       return (await annotations(p)).add(obj(p).className, obj(p).geometry);
+    },
+    async addAnnotations(p) {
+      const o = obj(p);
+      return (await annotations(p)).addMany(o.className, o.geometries);
     },
     async updateAnnotation(p) {
       const o = obj(p);
@@ -86,7 +93,7 @@ export function createAnalysisApi(analysis: AnalysisService): Pick<TesseraApi, A
     },
     setViewport(p) {
       const o = obj(p);
-      return analysis.setViewport(o.slideId, o.rect);
+      return analysis.setViewport(o.slideId, o.rect, o.mpps);
     },
     embedAllTissue(p) {
       return analysis.embedAllTissue(obj(p));
@@ -129,6 +136,12 @@ export function createAnalysisApi(analysis: AnalysisService): Pick<TesseraApi, A
     },
     exportHeatmap(p) {
       return analysis.exportHeatmap(obj(p));
+    },
+    findSimilar(p) {
+      return analysis.findSimilar(obj(p));
+    },
+    regionImage(p) {
+      return analysis.regionImage(obj(p));
     },
   };
 }

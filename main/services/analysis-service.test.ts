@@ -255,3 +255,35 @@ test('viewport: visible tissue is embedded in the background with progress event
   assert.equal(p.slideId, slideId);
   await analysis.setViewport(slideId, null);
 });
+
+test('viewport: setViewport with mpps embeds only those magnifications', async () => {
+  const { magnifications } = await analysis.encoderStatus();
+  assert.ok(magnifications.length >= 2, `${magnifications}`);
+  const only = Math.max(...magnifications); // the coarsest: fewest patches
+  const svc = analysis['embeddings'];
+  const ctx = await svc.slide(slides.info(slideId).path);
+  const sizes = () => Promise.all(magnifications.map(async (m) => (await svc.store(ctx, m)).size));
+  const before = await sizes();
+  events.length = 0;
+  await analysis.setViewport(slideId, { x: 4000, y: 6500, width: 3000, height: 2500 }, [only]);
+  const deadline = Date.now() + 30_000;
+  const last = () =>
+    events.filter((e) => e.type === 'embedding-progress').at(-1) as
+      Extract<TesseraEvent, { type: 'embedding-progress' }> | undefined;
+  while (Date.now() < deadline && !(last() && last()!.done === last()!.total && last()!.total > 0))
+    await new Promise((r) => setTimeout(r, 100));
+  const p = last();
+  assert.ok(p && p.total > 0 && p.done === p.total, JSON.stringify(p));
+  const after = await sizes();
+  magnifications.forEach((m, i) => {
+    if (m === only) assert.ok(after[i] > before[i], `${m} µm/px was embedded: ${before[i]} → ${after[i]}`);
+    else assert.equal(after[i], before[i], `${m} µm/px was not embedded`);
+  });
+  await analysis.setViewport(slideId, null);
+  await rejectsWith(
+    analysis.setViewport(slideId, { x: 4000, y: 6500, width: 100, height: 100 }, [0.123]),
+    'invalid-argument',
+    /none of 0.123/,
+  );
+  await rejectsWith(analysis.setViewport(slideId, { x: 0, y: 0, width: 1, height: 1 }, [-1]), 'invalid-argument');
+});

@@ -24,6 +24,8 @@ import type {
   ModelSummary,
   ProbeSummary,
   TissueRunResult,
+  RegionImage,
+  SimilarityResult,
 } from '../contracts/analysis.js';
 import type { TesseraEvent } from '../contracts/tessera-api.js';
 import { EmbeddingScheduler } from '../encoder/embedding-scheduler.js';
@@ -35,12 +37,14 @@ import { exportFormatOf } from '../export/write-export.js';
 import type { ColourMapName } from '../heatmap/colour-maps.js';
 import { applyProbe, checkEncoder, type PatchProbabilities } from '../probe/apply-probe.js';
 import { EncoderSlideEmbedder } from '../probe/encoder-slide-embedder.js';
-import { ProbeFileError, type ProbeEncoder } from '../probe/probe-file.js';
+import { ProbeFileError, type ProbeEncoder, type ProbeFile } from '../probe/probe-file.js';
+import type { ReportRegion } from '../export/probe-report-html.js';
 import type { SlideEmbeddings } from '../probe/slide-embeddings.js';
 import { trainProbeFromSlides } from '../probe/train-probe-from-slides.js';
 import { slideFingerprint } from '../slide/slide-fingerprint.js';
 import { SlideAnnotations } from './analysis-annotations.js';
 import { heatmapRaster } from './analysis-heatmap.js';
+import { regionImage, searchSimilar } from './analysis-search.js';
 import {
   checkCheckpointChoice,
   importModelFile,
@@ -73,6 +77,8 @@ interface SlideState {
   annotations: Promise<SlideAnnotations>;
   scheduler?: Promise<EmbeddingScheduler>;
   viewport: LevelRect | null;
+  /** The magnifications its view embeds (null: all the model's). */
+  viewportMpps: number[] | null;
   added: number;
   /** The probe this slide shows (chosen per slide; none until chosen, or trained here). */
   probeId: string | null;
@@ -134,7 +140,7 @@ export class AnalysisService {
 
   private get embeddings(): EmbeddingService {
     if (!this.embeddingService) {
-      this.embeddingService = new EmbeddingService();
+      this.embeddingService = new EmbeddingService({ dataDir: this.options.dataDir }); // pixel sizes users set, beside the annotations
     }
     return this.embeddingService;
   }
@@ -184,7 +190,7 @@ export class AnalysisService {
             }),
         );
       annotations.catch(() => this.states.delete(slideId));
-      s = { id: slideId, path: info.path, name: info.name, annotations, viewport: null, added: 0, probeId: null };
+      s = { id: slideId, path: info.path, name: info.name, annotations, viewport: null, viewportMpps: null, added: 0, probeId: null };
       this.states.set(slideId, s);
     }
     return s;
@@ -232,9 +238,14 @@ export class AnalysisService {
     };
   }
 
-  /** The settled viewport of a slide: its visible tissue is embedded (centre first) in the background. */
-  async setViewport(slideId: unknown, rect: unknown): Promise<void> {
+  /**
+   * The settled viewport of a slide: its visible tissue is embedded (centre first) in the background, at
+   * `mpps` (those of the model's magnifications; default all of them, as the CLI's `--mpp`).
+   */
+  async setViewport(slideId: unknown, rect: unknown, mpps?: unknown): Promise<void> {
     const s = this.state(slideId);
+    if (mpps !== undefined && mpps !== null) s.viewportMpps = checkMpps(mpps);
+    else s.viewportMpps = null;
     this.inView = s.id;
     // Only the slide in view embeds.
     for (const other of this.states.values())
@@ -262,8 +273,15 @@ export class AnalysisService {
     s.viewport = clamped;
     if (this.training || this.switching || this.runs.has(s.id)) return; // resumed when that ends
     const scheduler = await this.scheduler(s);
+    const modelMpps = this.embeddings.model!.magnifications;
+    const wanted = s.viewportMpps ? modelMpps.filter((m) => s.viewportMpps!.includes(m)) : modelMpps;
+    if (s.viewportMpps && wanted.length === 0)
+      throw new ApiError(
+        'invalid-argument',
+        `The encoder embeds at ${modelMpps.join(', ')} µm/px: none of ${s.viewportMpps.join(', ')} is among them`,
+      );
     void scheduler
-      .setViewport(clamped)
+      .setViewport(clamped, wanted)
       .catch((err: unknown) => this.emit({ type: 'error', message: `Embedding failed: ${(err as Error).message}` }));
   }
 
@@ -286,6 +304,32 @@ export class AnalysisService {
       s.scheduler.catch(() => (s.scheduler = undefined));
     }
     return s.scheduler;
+  }
+
+  // Pixel size ------------------------------------------------------------------------------------
+
+  /**
+   * Sets (or clears) the slide's pixel size through `apply` (the slide service stores it), then restarts the
+   * slide's embedding on the new grid: its scheduler is dropped, the embedding service takes the new scale.
+   * Refused (busy) while a probe trains or the slide is embedded whole, whose grids would change under them.
+   */
+  async setPixelSize<T>(slideId: string, apply: () => Promise<T & { scale: { mpp: number; source: string } }>): Promise<T> {
+    if (this.training) throw new ApiError('busy', 'A probe is training: wait for it to finish', 409);
+    if (this.runs.has(slideId)) throw new ApiError('busy', 'This slide is being embedded whole: cancel that first', 409);
+    const info = await apply();
+    const s = this.states.get(slideId);
+    const scheduler = s?.scheduler;
+    if (s) s.scheduler = undefined;
+    await scheduler?.then(
+      (sc) => sc.stop(),
+      () => {},
+    );
+    if (this.embeddingService) {
+      const fingerprint = await slideFingerprint(this.slides.info(slideId).path);
+      await this.embeddingService.setUserMpp(fingerprint, info.scale.source === 'user' ? info.scale.mpp : null);
+    }
+    if (s?.viewport && this.inView === s.id) void this.setViewport(s.id, s.viewport, s.viewportMpps).catch(() => {});
+    return info;
   }
 
   // Whole-slide runs ------------------------------------------------------------------------------
@@ -367,7 +411,7 @@ export class AnalysisService {
       this.runs.delete(s.id);
       finished();
       if (s.viewport && this.inView === s.id && this.states.has(s.id))
-        void this.setViewport(s.id, s.viewport).catch(() => {});
+        void this.setViewport(s.id, s.viewport, s.viewportMpps).catch(() => {});
     }
   }
 
@@ -490,7 +534,7 @@ export class AnalysisService {
       } finally {
         this.switching = null;
         const s = this.inView ? this.states.get(this.inView) : undefined;
-        if (s?.viewport) void this.setViewport(s.id, s.viewport).catch(() => {});
+        if (s?.viewport) void this.setViewport(s.id, s.viewport, s.viewportMpps).catch(() => {});
       }
     }
     const status = await this.encoderStatus();
@@ -566,7 +610,7 @@ export class AnalysisService {
     } finally {
       this.training = null;
       this.emit({ type: 'progress', task, label, done: 1, total: 1 });
-      if (s.viewport) void this.setViewport(s.id, s.viewport).catch(() => {});
+      if (s.viewport) void this.setViewport(s.id, s.viewport, s.viewportMpps).catch(() => {});
     }
   }
 
@@ -736,6 +780,9 @@ export class AnalysisService {
         patches: req.patches === true,
         assumptions: (await this.provenance(s, String(req.probeId), probe, embeddings)).assumptions,
         overwrite,
+        overlay: req.overlay === true,
+        slideImage: (width, height) => this.slides.overview(s.id, width, height),
+        regions: format === 'html' ? await this.trainingRegions(s, probe) : undefined,
       });
       return { path, format, bytes: (await stat(path)).size, patches: probabilities.n };
     } catch (err) {
@@ -746,6 +793,39 @@ export class AnalysisService {
     } finally {
       this.emit({ type: 'progress', task, label, done: 2, total: 2 });
     }
+  }
+
+  /** The probe's training regions for its report: named from this slide's annotations where they are here. */
+  private async trainingRegions(s: SlideState, probe: ProbeFile): Promise<ReportRegion[]> {
+    const doc = await s.annotations.then(
+      (a) => a.store.doc,
+      () => null,
+    );
+    const byId = new Map((doc?.annotations ?? []).map((a) => [a.id, a]));
+    return probe.training.slides.flatMap((t) =>
+      t.annotationIds.map((id) => {
+        const a = byId.get(id);
+        return { id, name: a?.name?.trim() || null, className: a?.className ?? null, slideName: t.name ?? (a ? s.name : null) };
+      }),
+    );
+  }
+
+  // Find more like this ---------------------------------------------------------------------------
+
+  /** The patches most similar to a query box, point or annotation (see the contract's findSimilar). */
+  async findSimilar(params: Record<string, unknown>): Promise<SimilarityResult> {
+    const s = this.state(params.slideId);
+    await this.encoder();
+    return searchSimilar(
+      { embeddings: this.embeddings, slides: this.slides, annotation: async (id) => (await s.annotations).store.get(id) },
+      { ...params, slideId: s.id },
+    );
+  }
+
+  /** A region of an open slide as a small JPEG (gallery thumbnails). */
+  async regionImage(params: Record<string, unknown>): Promise<RegionImage> {
+    const s = this.state(params.slideId);
+    return regionImage(this.slides, { ...params, slideId: s.id });
   }
 
   // Lifecycle ---------------------------------------------------------------------------------------

@@ -5,14 +5,19 @@ import { randomBytes } from 'node:crypto';
 import { realpath } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import sharp from 'sharp';
-import type { SlideReader } from '../slide/slide-reader.js';
+import type { RawImage, SlideReader } from '../slide/slide-reader.js';
+import { MAX_REGION_PIXELS } from '../slide/region-reader.js';
 import type { DeepZoomTileService } from '../tiles/index.js';
 import type { TileFormat } from '../tiles/index.js';
 import type { SlideInfo, SlideSummary, TesseraEvent } from '../contracts/tessera-api.js';
-import { slideUrls } from '../contracts/tessera-api.js';
+import { assumedMpp, slideUrls } from '../contracts/tessera-api.js';
+import { tesseraDataDir } from '../common/data-dir.js';
+import { slideFingerprint } from '../slide/slide-fingerprint.js';
+import { checkUserMpp, loadUserMpp, saveUserMpp } from '../slide/slide-pixel-size.js';
 import { ApiError } from './api-error.js';
 import { RecentSlides } from './recent-slides.js';
 import { slideFileSize } from './slide-file-size.js';
+import { expandHome } from './file-browser.js';
 
 /** Where slides, tiles and the sample come from; the default wires the slide engine, tests pass fakes. */
 export interface SlideBackend {
@@ -32,6 +37,13 @@ interface OpenSlide {
   tiles: TileService;
   info: SlideInfo;
   associated: Map<string, Promise<Buffer>>;
+  /** Content fingerprint (what user data is keyed by), computed at open; null when it could not be. */
+  fingerprint: string | null;
+}
+
+export interface SlideServiceOptions {
+  /** Where per-slide user data (the pixel size the user set) is kept; default the Tessera data folder, read at each use. */
+  dataDir?: string;
 }
 
 export type SlideEventListener = (event: TesseraEvent) => void;
@@ -44,7 +56,36 @@ export class SlideService {
   constructor(
     private readonly backend: SlideBackend,
     readonly recent: RecentSlides = new RecentSlides(null),
+    private readonly options: SlideServiceOptions = {},
   ) {}
+
+  private get dataDir(): string {
+    return this.options.dataDir ?? tesseraDataDir();
+  }
+
+  /**
+   * Sets (or clears, null) the slide's level-0 pixel size, stored atomically per slide content; returns the
+   * slide's info with its new `scale`. The caller (the API) restarts the slide's embedding on the new grid.
+   */
+  async setPixelSize(id: string, mpp: number | null): Promise<SlideInfo> {
+    const slide = this.get(id);
+    if (mpp !== null) {
+      const checked = checkUserMpp(mpp);
+      if (typeof checked === 'string') throw new ApiError('invalid-argument', checked[0].toUpperCase() + checked.slice(1));
+    }
+    slide.fingerprint ??= await slideFingerprint(slide.path);
+    await saveUserMpp(slide.fingerprint, mpp, this.dataDir);
+    slide.info = { ...slide.info, scale: scaleOf(slide.reader, mpp) };
+    this.emit({ type: 'slide-info-changed', slide: slide.info });
+    return slide.info;
+  }
+
+  /** The slide's content fingerprint (computed once). */
+  async fingerprint(id: string): Promise<string> {
+    const slide = this.get(id);
+    slide.fingerprint ??= await slideFingerprint(slide.path);
+    return slide.fingerprint;
+  }
 
   onEvent(listener: SlideEventListener): () => void {
     this.listeners.add(listener);
@@ -64,7 +105,7 @@ export class SlideService {
     if (typeof path !== 'string' || path.trim() === '') throw new ApiError('invalid-argument', 'No slide path given');
     let real: string;
     try {
-      real = await realpath(resolve(path.trim()));
+      real = await realpath(resolve(expandHome(path.trim())));
     } catch {
       throw new ApiError('not-found', `No such file: ${path}`, 404);
     }
@@ -137,6 +178,51 @@ export class SlideService {
     return bytes;
   }
 
+  /**
+   * The whole slide scaled to `width`×`height` (RGB/RGBA), read from the coarsest stored level with at least
+   * that much detail that fits in one region read (else the finest one that does): under heatmap exports.
+   */
+  async overview(id: string, width: number, height: number): Promise<RawImage> {
+    const { reader } = this.get(id);
+    const levels = reader.levels;
+    const wanted = levels[0].width / Math.max(1, width);
+    const fits = levels.map((l, i) => ({ l, i })).filter(({ l }) => l.width * l.height <= MAX_REGION_PIXELS);
+    if (fits.length === 0) throw new ApiError('too-large', 'No level of this slide is small enough for an overview', 422);
+    const detailed = fits.filter(({ l }) => l.downsample <= wanted * 1.001);
+    const pick = detailed.length ? detailed[detailed.length - 1] : fits.reduce((a, b) => (b.l.downsample < a.l.downsample ? b : a));
+    const region = await reader.readRegion(pick.i, 0, 0, pick.l.width, pick.l.height);
+    const data = await sharp(region.data, { raw: { width: region.width, height: region.height, channels: region.channels } })
+      .resize(width, height, { fit: 'fill' })
+      .raw()
+      .toBuffer();
+    return { data, width, height, channels: region.channels };
+  }
+
+  /**
+   * Level-0 region (x, y, width, height) of a slide scaled so its longer side is `size` px, as JPEG: read from
+   * the coarsest stored level with at least that much detail (gallery thumbnails of search results).
+   */
+  async region(id: string, x: number, y: number, width: number, height: number, size: number): Promise<{ jpeg: Buffer; width: number; height: number }> {
+    const { reader } = this.get(id);
+    const wanted = Math.max(width, height) / size;
+    const levels = reader.levels;
+    let level = 0;
+    for (let i = 0; i < levels.length; i++) if (levels[i].downsample <= wanted * 1.001) level = i;
+    const ds = levels[level].downsample;
+    const w = Math.max(1, Math.round(width / ds));
+    const h = Math.max(1, Math.round(height / ds));
+    if (w * h > MAX_REGION_PIXELS) throw new ApiError('too-large', 'That region is too large to read at once', 422);
+    const region = await reader.readRegion(level, Math.round(x), Math.round(y), w, h);
+    const outW = Math.max(1, Math.round((size * width) / Math.max(width, height)));
+    const outH = Math.max(1, Math.round((size * height) / Math.max(width, height)));
+    const jpeg = await sharp(region.data, { raw: { width: region.width, height: region.height, channels: region.channels } })
+      .flatten({ background: '#ffffff' })
+      .resize(outW, outH, { fit: 'fill' })
+      .jpeg({ quality: 85 })
+      .toBuffer();
+    return { jpeg, width: outW, height: outH };
+  }
+
   private get(id: string): OpenSlide {
     const slide = typeof id === 'string' ? this.slides.get(id) : undefined;
     if (!slide) throw new ApiError('not-found', `No open slide with id "${String(id)}"`, 404);
@@ -161,6 +247,15 @@ export class SlideService {
       await reader.close().catch(() => {});
       throw err;
     }
+    // The pixel size the user set for these slide bytes, if any: a slide that cannot be fingerprinted has none.
+    let fingerprint: string | null = null;
+    let userMpp: number | null = null;
+    try {
+      fingerprint = await slideFingerprint(path); // as the analysis services key it
+      userMpp = await loadUserMpp(fingerprint, this.dataDir);
+    } catch {
+      // keep the file's scale
+    }
     const id = randomBytes(6).toString('hex');
     const top = tiles.levelDimensions[tiles.levelCount - 1];
     const info: SlideInfo = {
@@ -172,6 +267,7 @@ export class SlideService {
       height: reader.levels[0].height,
       levels: reader.levels.map((l) => ({ width: l.width, height: l.height, downsample: l.downsample })),
       mpp: reader.mpp ? { x: reader.mpp.x, y: reader.mpp.y } : null,
+      scale: scaleOf(reader, userMpp),
       objectivePower: reader.objectivePower,
       fileSize: size,
       associatedImages: reader.associatedImages.map((a) => ({
@@ -190,11 +286,19 @@ export class SlideService {
       },
       properties: { ...reader.properties },
     };
-    const slide: OpenSlide = { id, path, fileSize: size, reader, tiles, info, associated: new Map() };
+    const slide: OpenSlide = { id, path, fileSize: size, reader, tiles, info, associated: new Map(), fingerprint };
     this.slides.set(id, slide);
     this.emit({ type: 'slides-changed', slides: this.list() });
     return slide;
   }
+}
+
+/** The scale the app uses: the user's pixel size, else the file's (mean of x and y, as the patch grids), else assumed. */
+function scaleOf(reader: SlideReader, userMpp: number | null): SlideInfo['scale'] {
+  if (userMpp !== null) return { mpp: userMpp, source: 'user' };
+  const m = reader.mpp;
+  if (m && Number.isFinite(m.x) && m.x > 0) return { mpp: (m.x + (Number.isFinite(m.y) && m.y > 0 ? m.y : m.x)) / 2, source: 'slide' };
+  return { mpp: assumedMpp, source: 'assumed' };
 }
 
 function summaryOf(info: SlideInfo): SlideSummary {

@@ -10,12 +10,17 @@ import {
 import { appVersion } from './app-paths.js';
 import { createAnalysisApi } from './analysis-api.js';
 import { AnalysisService } from './analysis-service.js';
+import { FileBrowser } from './file-browser.js';
+import { tesseraDataDir } from '../common/data-dir.js';
+import { join } from 'node:path';
 
 export interface ServicesOptions {
   slides: SlideService;
   transport: AppInfo['transport'];
   /** Annotations, embeddings, probes, heatmaps; default one over `slides` with the user's data dir. */
   analysis?: AnalysisService;
+  /** The file browser; default one over the user's home and `<data dir>/browse-folders.json`. */
+  files?: FileBrowser;
 }
 
 function requireString(params: unknown, key: string): string {
@@ -25,8 +30,9 @@ function requireString(params: unknown, key: string): string {
 }
 
 /** The contract implemented over the services. Parameters are checked here, since they come off the wire. */
-export function createTesseraApi({ slides, transport, analysis }: ServicesOptions): TesseraApi {
+export function createTesseraApi({ slides, transport, analysis, files }: ServicesOptions): TesseraApi {
   const analysisService = analysis ?? new AnalysisService({ slides });
+  const browser = files ?? new FileBrowser({ rootsFile: join(tesseraDataDir(), 'browse-folders.json'), recent: () => slides.recent.list() });
   return {
     ...createAnalysisApi(analysisService),
     async getAppInfo() {
@@ -47,8 +53,24 @@ export function createTesseraApi({ slides, transport, analysis }: ServicesOption
     async closeSlide(params) {
       await slides.close(requireString(params, 'id'));
     },
+    async setPixelSize(params) {
+      const id = requireString(params, 'slideId');
+      const mpp = (params as { mpp?: unknown } | null | undefined)?.mpp;
+      if (mpp !== null && typeof mpp !== 'number') throw new ApiError('invalid-argument', 'Parameter "mpp" must be a number of µm/px, or null to clear it');
+      slides.info(id); // not-found before anything else
+      return analysisService.setPixelSize(id, () => slides.setPixelSize(id, mpp));
+    },
     async listRecentSlides() {
       return slides.recent.list();
+    },
+    async listFolder(params) {
+      return browser.list((params as { path?: unknown } | undefined)?.path);
+    },
+    async addBrowseFolder(params) {
+      return browser.addRoot(requireString(params, 'path'));
+    },
+    async removeBrowseFolder(params) {
+      return browser.removeRoot(requireString(params, 'path'));
     },
   };
 }

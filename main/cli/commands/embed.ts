@@ -7,6 +7,7 @@ import { EmbeddingService } from '../../encoder/embedding-service.js';
 import { formatOf, outputPathFor, writeEmbeddingsH5, writeEmbeddingsNpy } from '../../encoder/write-embeddings.js';
 import { progressBar } from '../embedding-progress.js';
 import { parseStride } from './probe.js';
+import { mppOverrideFlags, mppOverrideHelp, parseMppOverride } from '../mpp-override.js';
 
 function parseList(s: string, what: string, count?: number): number[] {
   const v = s.split(',').map((x) => Number(x.trim()));
@@ -26,15 +27,17 @@ export function registerEmbed(program: Command): void {
     .option('--region <x,y,w,h>', 'level-0 rectangle to embed (default: the whole slide)')
     .option('--all-tissue', 'embed every tissue patch of the slide (the default without --region)')
     .option('--stride <px>', "patch px (at the grid's µm/px) between patch origins (default: the patch size, no overlap)")
+    .option(mppOverrideFlags, mppOverrideHelp)
     .requiredOption('--out <file>', 'output .h5 or .npy (several magnifications: one file each, <stem>.mpp-<mpp>.<ext>)')
-    .action(async (slide: string, opts: { model?: string; mpp?: string; region?: string; allTissue?: boolean; stride?: string; out: string }) => {
+    .action(async (slide: string, opts: { model?: string; mpp?: string; region?: string; allTissue?: boolean; stride?: string; mppOverride?: string; out: string }) => {
       const format = formatOf(opts.out);
       if (opts.region && opts.allTissue) throw new Error('give --region or --all-tissue, not both');
       const mpps = opts.mpp ? parseList(opts.mpp, '--mpp') : undefined;
       if (mpps?.some((m) => m <= 0)) throw new Error('--mpp values must be positive');
       const region = opts.region ? parseList(opts.region, '--region', 4) : undefined;
       const stride = parseStride(opts.stride);
-      const service = new EmbeddingService();
+      const mppOverride = parseMppOverride(opts.mppOverride);
+      const service = new EmbeddingService({ mppOverride });
       const ac = new AbortController();
       const onSignal = () => ac.abort();
       process.once('SIGINT', onSignal);
@@ -51,7 +54,8 @@ export function registerEmbed(program: Command): void {
           onProgress: progressBar(),
         });
         const ctx = await service.slide(slide);
-        if (ctx.scale.assumed) process.stderr.write(`warning: ${slide} does not state its scale; assumed level 0 = ${ctx.scale.mpp} µm/px\n`);
+        if (ctx.scale.assumed) process.stderr.write(`warning: ${slide} does not state its scale; assumed level 0 = ${ctx.scale.mpp} µm/px (set it with --mpp-override, or in the app's Slide panel)\n`);
+        else if (ctx.scale.source === 'user') process.stderr.write(`note: level 0 = ${ctx.scale.mpp} µm/px, as set for this slide in the app\n`);
         for (const set of sets) {
           const path = outputPathFor(opts.out, set.grid.mpp, sets.length);
           const info = { modelSha256: model.sha256, slideMpp: ctx.scale.mpp };

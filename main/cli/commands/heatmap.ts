@@ -15,6 +15,7 @@ import { withEncoderSlideEmbedder } from '../../probe/encoder-slide-embedder.js'
 import { readProbeFile } from '../../probe/probe-file.js';
 import { abortableOnSigint, progressBar } from '../embedding-progress.js';
 import { parseStride } from './probe.js';
+import { mppOverrideFlags, mppOverrideHelp, parseMppOverride } from '../mpp-override.js';
 
 export function registerHeatmap(program: Command): void {
   program
@@ -29,19 +30,21 @@ export function registerHeatmap(program: Command): void {
     .option('--stride <px>', "patch px (at the grid's µm/px) between patch origins; default half the patch (overlapping); the patch size for the non-overlapping grid")
     .option('--patches', 'PNG/TIFF: one flat block per patch instead of smooth between patch centres')
     .option('--downsample <d>', 'PNG/TIFF: level-0 px per image px (default: a quarter patch)')
+    .option(mppOverrideFlags, mppOverrideHelp)
     .requiredOption('--out <file>', 'output file; its extension picks the format')
     .option('--force', 'replace --out if it exists')
-    .action(async (slidePath: string, opts: { probe: string; allTissue?: boolean; class?: string; threshold?: string; colourMap: string; stride?: string; patches?: boolean; downsample?: string; out: string; force?: boolean }) => {
+    .action(async (slidePath: string, opts: { probe: string; allTissue?: boolean; class?: string; threshold?: string; colourMap: string; stride?: string; patches?: boolean; downsample?: string; mppOverride?: string; out: string; force?: boolean }) => {
       // The CLI takes paths relative to where it runs; exports themselves take only absolute ones.
       const out = resolve(opts.out);
       exportFormatOf(out); // fail on a bad extension or a bad target before any embedding work
       await checkExportTarget(out);
       const stride = parseStride(opts.stride);
+      const mppOverride = parseMppOverride(opts.mppOverride);
       const probe = await readProbeFile(opts.probe);
       const { embeddings, probabilities, model } = await withEncoderSlideEmbedder(async (embedder) => ({
         ...(await abortableOnSigint((signal) => slideHeatmap(embedder, slidePath, probe, { allTissue: opts.allTissue, stride, signal, onProgress: progressBar('embedding ') }))),
         model: embedder.service.model,
-      }));
+      }), { mppOverride });
       process.stderr.write(`scored ${probabilities.n} patches${opts.allTissue ? '' : ' (from the embedding cache)'}\n`);
       const assumptions = analysisAssumptions({ probe, slideFingerprint: embeddings.slideFingerprint, scale: embeddings.scale, model });
       for (const a of assumptions) process.stderr.write(`assumed: ${a}\n`);

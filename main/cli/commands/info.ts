@@ -2,6 +2,8 @@
 // The JSON form is a stable interface for scripts; the text form is for people.
 import type { Command } from 'commander';
 import { openSlide } from '../../slide/open-slide.js';
+import { slideFingerprint } from '../../slide/slide-fingerprint.js';
+import { loadUserMpp } from '../../slide/slide-pixel-size.js';
 import type { SlideReader } from '../../slide/slide-reader.js';
 
 export interface SlideInfo {
@@ -10,6 +12,8 @@ export interface SlideInfo {
   levels: { width: number; height: number; downsample: number; tileWidth: number; tileHeight: number }[];
   mpp: { x: number; y: number } | null;
   objectivePower: number | null;
+  /** The level-0 µm/px set for this slide in the app (stored per slide content), when one is; analysis uses it. */
+  userMpp?: number;
   associatedImages: { name: string; width: number; height: number }[];
   properties: Record<string, string>;
 }
@@ -37,6 +41,7 @@ export function formatSlideInfo(info: SlideInfo): string {
       (l, i) => `  ${i}: ${l.width} x ${l.height}, downsample ${l.downsample}, tiles ${l.tileWidth} x ${l.tileHeight}`,
     ),
     `mpp: ${info.mpp ? `${info.mpp.x} x ${info.mpp.y} µm/px` : 'unknown'}`,
+    ...(info.userMpp !== undefined ? [`pixel size set by the user: ${info.userMpp} µm/px (stored for this slide; analysis uses it unless --mpp-override)`] : []),
     `objective power: ${info.objectivePower ?? 'unknown'}`,
     `associated images: ${info.associatedImages.length === 0 ? 'none' : ''}`.trimEnd(),
     ...info.associatedImages.map((a) => `  ${a.name}: ${a.width} x ${a.height}`),
@@ -56,6 +61,8 @@ export function registerInfo(program: Command): void {
       const slide = await openSlide(slidePath);
       try {
         const info = slideInfo(slidePath, slide);
+        const userMpp = await loadUserMpp(await slideFingerprint(slidePath));
+        if (userMpp !== null) info.userMpp = userMpp;
         process.stdout.write(opts.json ? `${JSON.stringify(info, null, 2)}\n` : formatSlideInfo(info));
       } finally {
         await slide.close();

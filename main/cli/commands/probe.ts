@@ -7,6 +7,7 @@ import { writeProbeFile, type ProbeFile } from '../../probe/probe-file.js';
 import { withEncoderSlideEmbedder } from '../../probe/encoder-slide-embedder.js';
 import { trainProbeFromSlides } from '../../probe/train-probe-from-slides.js';
 import { abortableOnSigint, progressBar } from '../embedding-progress.js';
+import { mppOverrideFlags, mppOverrideHelp, parseMppOverride } from '../mpp-override.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -41,17 +42,19 @@ export function registerProbe(program: Command): void {
     .option('--model <id>', 'encoder id (default: the default encoder)')
     .option('--mpp <list>', 'magnification(s) in µm/px, comma-separated; several are concatenated', '0.5')
     .option('--stride <px>', "patch px (at the grid's µm/px) between patch origins; default half the patch (overlapping: 4× the patches, 2× the heatmap resolution); the patch size for the non-overlapping grid")
+    .option(mppOverrideFlags, mppOverrideHelp + ' (every --slide)')
     .option('--folds <k>', 'cross-validation folds', '5')
     .option('--l2 <lambda>', 'L2 strength on standardised features', '0.001')
     .requiredOption('--out <file>', 'probe file to write (.json)')
     .option('--force', 'replace --out if it exists')
-    .action(async (opts: { slide: string[]; annotations: string[]; model?: string; mpp: string; stride?: string; folds: string; l2: string; out: string; force?: boolean }) => {
+    .action(async (opts: { slide: string[]; annotations: string[]; model?: string; mpp: string; stride?: string; mppOverride?: string; folds: string; l2: string; out: string; force?: boolean }) => {
       if (opts.slide.length !== opts.annotations.length) {
         throw new Error(`give one --annotations per --slide (got ${opts.slide.length} slides, ${opts.annotations.length} annotation files)`);
       }
       const mpps = opts.mpp.split(',').map(Number);
       if (mpps.some((m) => !(m > 0))) throw new Error(`--mpp must be positive numbers, got ${opts.mpp}`);
       const stride = parseStride(opts.stride);
+      const mppOverride = parseMppOverride(opts.mppOverride);
       const result = await withEncoderSlideEmbedder(async (embedder) => {
         const encoder = await embedder.encoder(opts.model);
         process.stderr.write(`model ${encoder.modelId} on ${embedder.service.runtime?.provider ?? 'cpu'}\n`);
@@ -70,7 +73,7 @@ export function registerProbe(program: Command): void {
             signal,
           }),
         );
-      });
+      }, { mppOverride });
       await writeProbeFile(opts.out, result, { overwrite: opts.force === true });
       process.stdout.write(formatProbeMetrics(result));
       process.stdout.write(`wrote ${opts.out}\n`);

@@ -13,6 +13,7 @@ import { EmbeddingService } from '../../encoder/embedding-service.js';
 import { defaultTop, findSimilar } from '../../search/find-similar.js';
 import { nameSearchResult, searchFormatOf, searchOutput } from '../../search/search-export.js';
 import { abortableOnSigint, progressBar } from '../embedding-progress.js';
+import { mppOverrideFlags, mppOverrideHelp, parseMppOverride } from '../mpp-override.js';
 
 /** `x,y` or `x,y,w,h` in level-0 px. */
 export function parseQuery(s: string): { x: number; y: number; width: number; height: number } {
@@ -37,12 +38,13 @@ export function registerSearch(program: Command): void {
     .option('--slides <files...>', 'other slides to search too')
     .option('--model <id>', 'encoder id (see `tessera models`; default: the built-in baseline)')
     .option('--mpp <m>', "patch grid magnification in µm/px (default: the model's finest)")
+    .option(mppOverrideFlags, mppOverrideHelp + ' (every slide searched)')
     .option('--top <k>', `how many results (default ${defaultTop})`)
     .option('--embed-missing', 'embed every tissue patch of the slides searched that the cache lacks (default: search the cache alone)')
     .option('--raw-cosine', 'plain cosine of the raw embeddings (default: each feature standardised over the patches searched first)')
     .option('--out <file>', 'write .json, .csv or .geojson (QuPath) instead of JSON on stdout')
     .option('--force', 'replace --out if it exists')
-    .action(async (slide: string, opts: { query: string; slides?: string[]; model?: string; mpp?: string; top?: string; embedMissing?: boolean; rawCosine?: boolean; out?: string; force?: boolean }) => {
+    .action(async (slide: string, opts: { query: string; slides?: string[]; model?: string; mpp?: string; mppOverride?: string; top?: string; embedMissing?: boolean; rawCosine?: boolean; out?: string; force?: boolean }) => {
       const query = parseQuery(opts.query);
       const mpp = positiveNumber(opts.mpp, '--mpp');
       const top = positiveNumber(opts.top, '--top', true);
@@ -50,7 +52,7 @@ export function registerSearch(program: Command): void {
       const format = out ? searchFormatOf(out) : 'json';
       if (out) await checkExportTarget(out); // fail on a bad target before any embedding work
       const others = opts.slides ?? [];
-      const service = new EmbeddingService();
+      const service = new EmbeddingService({ mppOverride: parseMppOverride(opts.mppOverride) });
       try {
         const model = await service.useModel(opts.model);
         process.stderr.write(`model ${model.id} on ${service.runtime?.provider ?? 'cpu'}\n`);

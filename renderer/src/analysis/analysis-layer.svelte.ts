@@ -10,8 +10,12 @@ import { registerViewerExtension, type ViewerContext } from '../lib/viewer-exten
 import { analysis } from './analysis-state.svelte';
 import { opacityRamp } from '../../../main/heatmap/colour-maps';
 import { colourGradient, colourTable } from './colour-maps';
-import { brushStrokeGeometry, moveVertex, translate, vertices } from './geometry-edit';
+import { moveVertex, translate, vertices } from './geometry-edit';
 import { geometryBounds } from '../../../main/annotations/geometry';
+import { dragTool, dragTools } from './tools/index';
+import { eraseStroke, isErasable } from './tools/eraser';
+import { lineLengthLabel } from './tools/ruler';
+import type { AnyDragTool, ToolContext, ToolPreview } from './tools/tool';
 
 type Xy = { x: number; y: number };
 interface OsdPointerEvent {
@@ -23,8 +27,7 @@ interface OsdPointerEvent {
 }
 
 type Drag =
-  | { kind: 'rectangle'; start: Xy; end: Xy }
-  | { kind: 'brush'; stroke: [number, number][]; radius: number }
+  | { kind: 'tool'; tool: AnyDragTool; state: unknown; shift: boolean }
   | { kind: 'vertex'; id: string; key: number[]; geometry: AnnotationGeometry; moved: boolean }
   | { kind: 'move'; id: string; start: Xy; original: AnnotationGeometry; geometry: AnnotationGeometry; moved: boolean };
 
@@ -233,6 +236,20 @@ function install({ viewer, slide }: ViewerContext): () => void {
       }
       return;
     }
+    if (g.type === 'line') {
+      ctx.beginPath();
+      g.points.forEach(([x, y], i) => (i === 0 ? ctx.moveTo(x, y) : ctx.lineTo(x, y)));
+      ctx.setLineDash(draft ? [6 * px, 4 * px] : []);
+      ctx.lineWidth = (selected ? 3 : 2) * px;
+      ctx.strokeStyle = rgba(colour, 1);
+      ctx.stroke();
+      ctx.setLineDash([]);
+      if (!draft && g.points.length >= 2) {
+        const [x, y] = g.points[g.points.length - 1];
+        drawLabel(ctx, x, y, lineLengthLabel(g.points, slide.mpp));
+      }
+      return;
+    }
     ctx.beginPath();
     tracePath(ctx, g);
     ctx.fillStyle = rgba(colour, selected ? 0.22 : 0.12);
@@ -242,6 +259,37 @@ function install({ viewer, slide }: ViewerContext): () => void {
     ctx.strokeStyle = rgba(colour, 1);
     ctx.stroke();
     ctx.setLineDash([]);
+  };
+
+  /** Text beside a level-0 point, drawn in screen space (a measurement). */
+  let labelsDrawn: string[] = [];
+  const drawLabel = (ctx: CanvasRenderingContext2D, x: number, y: number, text: string): void => {
+    labelsDrawn.push(text);
+    ctx.save();
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.font = '12px system-ui, sans-serif';
+    const sx = x * scale + ox + 8;
+    const sy = y * scale + oy - 8;
+    const w = ctx.measureText(text).width;
+    ctx.fillStyle = 'rgba(20,20,24,0.8)';
+    ctx.fillRect(sx - 3, sy - 13, w + 6, 17);
+    ctx.fillStyle = '#ffffff';
+    ctx.fillText(text, sx, sy);
+    ctx.restore();
+  };
+
+  const drawPreview = (ctx: CanvasRenderingContext2D, pv: ToolPreview, colour: readonly number[]): void => {
+    if (pv.shape) drawShape(ctx, pv.shape, colour, false, true);
+    if (pv.stroke) {
+      ctx.beginPath();
+      pv.stroke.points.forEach(([x, y], i) => (i === 0 ? ctx.moveTo(x, y) : ctx.lineTo(x, y)));
+      ctx.lineCap = 'round';
+      ctx.lineWidth = pv.stroke.radius * 2;
+      ctx.strokeStyle = pv.stroke.erase ? 'rgba(255,255,255,0.35)' : rgba(colour, 0.35);
+      ctx.stroke();
+    }
+    draw.dataset.measure = pv.label?.text ?? '';
+    if (pv.label) drawLabel(ctx, pv.label.x, pv.label.y, pv.label.text);
   };
 
   const drawHandles = (ctx: CanvasRenderingContext2D, g: AnnotationGeometry): void => {
@@ -270,6 +318,7 @@ function install({ viewer, slide }: ViewerContext): () => void {
     if (analysis.slideId !== slide.id) return;
     ctx.setTransform(dpr * scale, 0, 0, dpr * scale, dpr * ox, dpr * oy);
     ctx.lineJoin = 'round';
+    labelsDrawn = [];
     const inView = analysis.index.search(visibleRect());
     draw.dataset.drawn = String(inView.length);
     const editing = drag && (drag.kind === 'vertex' || drag.kind === 'move') ? drag : pendingEdit;
@@ -284,29 +333,8 @@ function install({ viewer, slide }: ViewerContext): () => void {
     }
     if (selected && analysis.tool === 'select') drawHandles(ctx, selected);
     const colour = analysis.classColour(analysis.activeClass);
-    if (drag?.kind === 'rectangle') {
-      const { start: s, end: e } = drag;
-      drawShape(
-        ctx,
-        {
-          type: 'rectangle',
-          x: Math.min(s.x, e.x),
-          y: Math.min(s.y, e.y),
-          width: Math.abs(e.x - s.x),
-          height: Math.abs(e.y - s.y),
-        },
-        colour,
-        false,
-        true,
-      );
-    } else if (drag?.kind === 'brush') {
-      ctx.beginPath();
-      drag.stroke.forEach(([x, y], i) => (i === 0 ? ctx.moveTo(x, y) : ctx.lineTo(x, y)));
-      ctx.lineCap = 'round';
-      ctx.lineWidth = drag.radius * 2;
-      ctx.strokeStyle = rgba(colour, 0.35);
-      ctx.stroke();
-    }
+    if (drag?.kind === 'tool') drawPreview(ctx, drag.tool.preview(drag.state, toolContext(drag.shift)), colour);
+    else draw.dataset.measure = '';
     draw.dataset.draftVertices = String(polygon.length);
     if (polygon.length > 0) {
       const px = 1 / scale;
@@ -323,11 +351,12 @@ function install({ viewer, slide }: ViewerContext): () => void {
         ctx.fillRect(x - 3 * px, y - 3 * px, 6 * px, 6 * px);
       }
     }
-    if (analysis.tool === 'brush' && pointer) {
+    draw.dataset.labels = JSON.stringify(labelsDrawn);
+    if ((analysis.tool === 'brush' || analysis.tool === 'eraser') && pointer) {
       ctx.beginPath();
       ctx.arc(pointer.x, pointer.y, analysis.brushSize / 2 / scale, 0, 2 * Math.PI);
       ctx.lineWidth = 1.5 / scale;
-      ctx.strokeStyle = rgba(colour, 0.9);
+      ctx.strokeStyle = analysis.tool === 'eraser' ? 'rgba(255,255,255,0.9)' : rgba(colour, 0.9);
       ctx.stroke();
     }
   };
@@ -365,14 +394,43 @@ function install({ viewer, slide }: ViewerContext): () => void {
     requestRedraw();
   };
 
+  const toolContext = (shift = false): ToolContext => ({
+    scale,
+    mpp: slide.mpp,
+    brushRadius: analysis.brushSize / 2 / scale,
+    shift,
+  });
+
+  /** Erases a stroke out of the erasable annotations under it (not hidden, not locked). */
+  const eraseUnder = async (stroke: [number, number][], radius: number): Promise<void> => {
+    const xs = stroke.map((p) => p[0]);
+    const ys = stroke.map((p) => p[1]);
+    const near = analysis.index.search({
+      minX: Math.min(...xs) - radius,
+      minY: Math.min(...ys) - radius,
+      maxX: Math.max(...xs) + radius,
+      maxY: Math.max(...ys) + radius,
+    });
+    const hidden = new Set(analysis.classes.filter((c) => c.hidden).map((c) => c.name));
+    const gone: string[] = [];
+    for (const a of near) {
+      if (hidden.has(a.className) || analysis.isLocked(a) || !isErasable(a.geometry)) continue;
+      const g = eraseStroke(a.geometry, stroke, radius);
+      if (g === a.geometry) continue;
+      if (g) await analysis.update(a.id, { geometry: g });
+      else gone.push(a.id);
+    }
+    if (gone.length) await analysis.remove(gone);
+  };
+
   const onPress = (ev: unknown): void => {
     const e = ev as OsdPointerEvent;
     if (analysis.slideId !== slide.id) return;
     updateTransform();
     const p = at(e);
     const tool = analysis.tool;
-    if (tool === 'rectangle') drag = { kind: 'rectangle', start: p, end: p };
-    else if (tool === 'brush') drag = { kind: 'brush', stroke: [[p.x, p.y]], radius: analysis.brushSize / 2 / scale };
+    const t = dragTool(tool);
+    if (t) drag = { kind: 'tool', tool: t, state: t.press(p, toolContext(e.shift)), shift: e.shift === true };
     else if (tool === 'select') {
       const sel = analysis.selectedId ? analysis.annotations.get(analysis.selectedId) : undefined;
       if (sel && !analysis.isLocked(sel)) {
@@ -399,10 +457,9 @@ function install({ viewer, slide }: ViewerContext): () => void {
     if (!drag) return;
     e.preventDefaultAction = true;
     const p = at(e);
-    if (drag.kind === 'rectangle') drag.end = p;
-    else if (drag.kind === 'brush') {
-      const last = drag.stroke[drag.stroke.length - 1];
-      if (Math.hypot(p.x - last[0], p.y - last[1]) * scale >= 2) drag.stroke.push([p.x, p.y]);
+    if (drag.kind === 'tool') {
+      drag.shift = e.shift === true;
+      drag.state = drag.tool.drag(drag.state, p, toolContext(drag.shift));
     } else if (drag.kind === 'vertex') {
       drag.geometry = moveVertex(drag.geometry, drag.key, p.x, p.y);
       drag.moved = true;
@@ -421,21 +478,10 @@ function install({ viewer, slide }: ViewerContext): () => void {
     const d = drag;
     drag = null;
     if (!d) return;
-    if (d.kind === 'rectangle') {
-      const w = Math.abs(d.end.x - d.start.x);
-      const h = Math.abs(d.end.y - d.start.y);
-      if (w * scale >= 4 && h * scale >= 4) {
-        void analysis.add({
-          type: 'rectangle',
-          x: Math.min(d.start.x, d.end.x),
-          y: Math.min(d.start.y, d.end.y),
-          width: w,
-          height: h,
-        });
-      }
-    } else if (d.kind === 'brush') {
-      const g = brushStrokeGeometry(d.stroke, d.radius);
-      if (g) void analysis.add(g);
+    if (d.kind === 'tool') {
+      const r = d.tool.release(d.state, toolContext(d.shift));
+      if (r?.kind === 'add') void analysis.add(r.geometry);
+      else if (r?.kind === 'erase') void eraseUnder(r.stroke, r.radius);
     } else if ((d.kind === 'vertex' || d.kind === 'move') && d.moved) {
       // Keep drawing the edited shape until the service's delta replaces it.
       const edit = { id: d.id, geometry: d.geometry };
@@ -496,7 +542,7 @@ function install({ viewer, slide }: ViewerContext): () => void {
     }
     const r = host.getBoundingClientRect();
     pointer = toImage({ x: e.clientX - r.left, y: e.clientY - r.top });
-    if (polygon.length > 0 || analysis.tool === 'brush') requestRedraw();
+    if (polygon.length > 0 || analysis.tool === 'brush' || analysis.tool === 'eraser') requestRedraw();
   };
   const onPointerLeave = (): void => {
     pointer = null;
@@ -540,14 +586,8 @@ function install({ viewer, slide }: ViewerContext): () => void {
         requestRedraw();
       } else if (analysis.selectedId) void analysis.remove([analysis.selectedId]);
     } else {
-      const tools: Record<string, typeof analysis.tool> = {
-        h: 'pan',
-        v: 'select',
-        r: 'rectangle',
-        g: 'polygon',
-        b: 'brush',
-        k: 'point',
-      };
+      const tools: Record<string, typeof analysis.tool> = { h: 'pan', v: 'select', g: 'polygon', k: 'point' };
+      for (const t of dragTools) tools[t.key] = t.id as typeof analysis.tool;
       if (tools[key]) analysis.tool = tools[key];
       else return;
     }
@@ -591,12 +631,13 @@ function install({ viewer, slide }: ViewerContext): () => void {
       const tool = analysis.tool;
       polygon = [];
       drag = null;
-      host.style.cursor = tool === 'pan' ? '' : tool === 'select' ? 'default' : 'crosshair';
+      host.style.cursor = tool === 'pan' ? '' : tool === 'select' ? 'default' : (dragTool(tool)?.cursor ?? 'crosshair');
       host.dataset.tool = tool;
       requestRedraw();
     });
     $effect(() => {
       void analysis.embeddingWanted;
+      void analysis.embeddingMpps;
       analysis.pushViewport();
     });
     // The list's "show": fit the view to the annotation with a margin (points get a fixed neighbourhood).

@@ -27,7 +27,7 @@ import { AnnotationIndex } from '../../../main/annotations/annotation-index';
 import { client } from '../lib/api';
 import { app, messageOf } from '../lib/app-state.svelte';
 
-export type Tool = 'pan' | 'select' | 'rectangle' | 'polygon' | 'brush' | 'point';
+export type Tool = 'pan' | 'select' | 'rectangle' | 'ellipse' | 'polygon' | 'brush' | 'eraser' | 'line' | 'point';
 
 /** The slide's whole-slide (tissue only) run, as its progress bar shows it. */
 export interface TissueRunState {
@@ -46,6 +46,22 @@ function loadBackgroundEmbedding(): boolean {
     return globalThis.localStorage?.getItem(BACKGROUND_EMBEDDING_KEY) !== 'off';
   } catch {
     return true;
+  }
+}
+
+const EMBEDDING_MPPS_KEY = 'tessera.embeddingMpps';
+
+/** The remembered magnifications chosen per model id (for background embedding and training). */
+function loadMppChoice(): Record<string, number[]> {
+  try {
+    const v = JSON.parse(globalThis.localStorage?.getItem(EMBEDDING_MPPS_KEY) ?? '{}') as unknown;
+    if (!v || typeof v !== 'object' || Array.isArray(v)) return {};
+    const out: Record<string, number[]> = {};
+    for (const [k, m] of Object.entries(v as Record<string, unknown>))
+      if (Array.isArray(m) && m.every((x) => typeof x === 'number' && x > 0)) out[k] = m as number[];
+    return out;
+  } catch {
+    return {};
   }
 }
 
@@ -97,6 +113,8 @@ class AnalysisState {
   panelOpen = $state(false);
   /** User preference: embed the visible tissue of the slide in view as it settles, whichever tab shows. */
   backgroundEmbedding = $state(loadBackgroundEmbedding());
+  /** Per model id: the magnifications (µm/px) its background embedding and training use (default all). */
+  mppChoice = $state<Record<string, number[]>>(loadMppChoice());
 
   probes = $state<ProbeSummary[]>([]);
   probeId = $state<string | null>(null);
@@ -289,6 +307,12 @@ class AnalysisState {
       'Could not add the annotation',
     );
     if (delta && delta.upserted[0] && this.tool === 'select') this.selectedId = delta.upserted[0].id;
+  }
+
+  /** Several annotations of one class as one undoable step (label by example); the delta, or null on failure. */
+  addAll(className: string, geometries: AnnotationGeometry[]): Promise<AnnotationDelta | null> {
+    if (geometries.length === 0) return Promise.resolve(null);
+    return this.edit((slideId) => client.api.addAnnotations({ slideId, className, geometries }), 'Could not add the annotations');
   }
 
   update(
@@ -484,15 +508,41 @@ class AnalysisState {
     this.pushViewport();
   }
 
+  /** The encoder's magnifications chosen for embedding the view and training (all unless some were unchecked). */
+  get embeddingMpps(): number[] {
+    const e = this.encoder;
+    if (!e) return [];
+    const chosen = this.mppChoice[e.modelId];
+    const kept = chosen ? e.magnifications.filter((m) => chosen.includes(m)) : [];
+    return kept.length > 0 ? kept : e.magnifications;
+  }
+
+  /** Checks or unchecks one magnification of the current model (one always stays); remembered per model. */
+  setEmbeddingMpp(mpp: number, on: boolean): void {
+    const e = this.encoder;
+    if (!e) return;
+    const now = this.embeddingMpps;
+    const next = e.magnifications.filter((m) => (m === mpp ? on : now.includes(m)));
+    if (next.length === 0) return;
+    this.mppChoice = { ...this.mppChoice, [e.modelId]: next };
+    try {
+      globalThis.localStorage?.setItem(EMBEDDING_MPPS_KEY, JSON.stringify(this.mppChoice));
+    } catch {
+      // Not remembered (storage unavailable): still applies to this session.
+    }
+    this.pushViewport();
+  }
+
   pushViewport(): void {
     const slideId = this.slideId;
     if (!slideId) return;
     const rect = this.embeddingWanted ? this.viewport : null;
-    const key = `${slideId}:${rect ? [rect.x, rect.y, rect.width, rect.height].map(Math.round).join(',') : 'off'}`;
+    const mpps = this.encoder ? this.embeddingMpps : undefined;
+    const key = `${slideId}:${rect ? [rect.x, rect.y, rect.width, rect.height].map(Math.round).join(',') : 'off'}:${mpps?.join(',') ?? ''}`;
     if (key === this.lastReported) return;
     this.lastReported = key;
     client.api
-      .setViewport({ slideId, rect })
+      .setViewport({ slideId, rect, ...(mpps ? { mpps } : {}) })
       .catch((err) => app.notify('error', `Embedding could not start: ${messageOf(err)}`));
   }
 
@@ -533,7 +583,8 @@ class AnalysisState {
     this.training = true;
     this.task = { label: 'Training probe', done: 0, total: 1 };
     try {
-      const probe = await client.api.trainProbe({ slideId });
+      const mpps = this.encoder ? this.embeddingMpps : undefined;
+      const probe = await client.api.trainProbe({ slideId, ...(mpps ? { mpps } : {}) });
       this.probes = [probe, ...this.probes.filter((p) => p.id !== probe.id)];
       this.selectProbe(probe.id);
       return probe;

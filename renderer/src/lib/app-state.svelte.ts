@@ -24,6 +24,9 @@ class AppState {
     client.onEvent((event) => {
       if (event.type === 'slides-changed') this.setSlides(event.slides);
       else if (event.type === 'slide-opened') this.adopt(event.slide);
+      else if (event.type === 'slide-info-changed') {
+        if (this.infos[event.slide.id]) this.infos[event.slide.id] = event.slide;
+      }
       else if (event.type === 'progress') this.progress = event.done >= event.total ? null : event;
       else if (event.type === 'error') this.notify('error', event.message);
     });
@@ -89,6 +92,17 @@ class AppState {
 
   dismiss(id: number): void {
     this.notices = this.notices.filter((n) => n.id !== id);
+  }
+
+  /** Sets (or clears, null) a slide's pixel size in µm/px; false (with a notice) when the services refuse. */
+  async setPixelSize(id: string, mpp: number | null): Promise<boolean> {
+    try {
+      this.infos[id] = await client.api.setPixelSize({ slideId: id, mpp });
+      return true;
+    } catch (err) {
+      this.notify('error', `Could not set the pixel size: ${(err as Error).message}`);
+      return false;
+    }
   }
 
   private adopt(info: SlideInfo): void {

@@ -13,6 +13,19 @@ export function baseMagnification(objectivePower: number | null, mpp: { x: numbe
   return null;
 }
 
+/**
+ * The magnification at level 0 shown 1:1 from the scale Tessera uses (SlideInfo.scale): a pixel size the user
+ * set wins over the file's objective; with an assumed scale (no objective, no pixel size) it is `assumed`.
+ */
+export function scaleMagnification(
+  objectivePower: number | null,
+  scale: { mpp: number; source: 'slide' | 'user' | 'assumed' },
+): { base: number; assumed: boolean } {
+  if (scale.source === 'user') return { base: 10 / scale.mpp, assumed: false };
+  if (objectivePower && objectivePower > 0) return { base: objectivePower, assumed: false };
+  return { base: 10 / scale.mpp, assumed: scale.source === 'assumed' };
+}
+
 /** Presets the slide has the resolution for (never beyond level 0 shown 1:1). */
 export function availablePresets(base: number | null): number[] {
   if (!base) return [];
