@@ -296,12 +296,13 @@ describe('analysis loop in the browser host', { skip: skipWithoutChromium }, () 
 
     const png = await sharp(join(out, 'heatmap.png')).metadata();
     assert.deepEqual([png.format, png.width, png.height, png.channels], ['png', 320, 240, 4]);
-    // Heatmap over the slide: opaque slide pixels (not transparent), the legend strip below the 320 × 240 picture.
+    // Heatmap over the slide (at 32 level-0 px per image px: 640 × 480): opaque slide pixels (not
+    // transparent), the legend strip below the picture.
     const over = await sharp(join(out, 'over-slide.png')).raw().toBuffer({ resolveWithObject: true });
-    assert.equal(over.info.width, 380);
-    assert.ok(over.info.height > 240, `legend strip: ${over.info.height}`);
+    assert.equal(over.info.width, 640);
+    assert.ok(over.info.height > 480, `legend strip: ${over.info.height}`);
     const colours = new Set<string>();
-    for (let i = 0; i < 320 * 240; i += 97) colours.add(over.data.subarray(i * over.info.channels, i * over.info.channels + 3).join());
+    for (let i = 0; i < 640 * 480; i += 97) colours.add(over.data.subarray(i * over.info.channels, i * over.info.channels + 3).join());
     assert.ok(colours.size > 50, `slide texture under the heatmap: ${colours.size} colours`);
     const tif = await sharp(join(out, 'heatmap.tif')).metadata();
     assert.equal(tif.format, 'tiff');
