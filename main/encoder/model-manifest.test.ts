@@ -17,6 +17,11 @@ test('a complete manifest validates; each missing or wrong field is a manifest-i
     ['magnifications', (m) => (m.magnifications = [])],
     ['licence', (m) => delete m.licence],
     ['file', (m) => (m.file = '../model.onnx')],
+    // Sizes and scales that would exhaust memory on the first slide (a 1e-6 µm/px grid, 12,000-px patches).
+    ['magnifications', (m) => (m.magnifications = [1e-6])],
+    ['magnifications', (m) => (m.magnifications = [0.5, 1000])],
+    ['input.size', (m) => (m.input.size = 12000)],
+    ['externalData', (m) => (m.externalData = { file: '../x.data', sha256: 'a'.repeat(64) })],
   ];
   for (const [field, breakIt] of broken) {
     const m = structuredClone(good);
