@@ -39,7 +39,15 @@ async function openForInspection(file: string): Promise<ort.InferenceSession> {
   if (!info.isFile()) throw new ModelError('onnx-invalid', `${file} is not a regular file: give the .onnx file`);
   if (info.size === 0) throw new ModelError('onnx-invalid', `${file} is empty (0 bytes): not an ONNX model`);
   try {
-    return await ort.InferenceSession.create(file, { executionProviders: ['cpu'], logSeverityLevel: 3 });
+    // A check, not a run for speed: no graph rewriting (constant folding would make a float32 copy of
+    // float16 weights, and optimised copies of big initialisers), no memory arena — so checking a
+    // multi-gigabyte model needs little more than its weights.
+    return await ort.InferenceSession.create(file, {
+      executionProviders: ['cpu'],
+      logSeverityLevel: 3,
+      graphOptimizationLevel: 'disabled',
+      enableCpuMemArena: false,
+    });
   } catch (err) {
     throw new ModelError('onnx-invalid', `${file} is not a model onnxruntime can load: ${ortReason(err, file)}`);
   }
