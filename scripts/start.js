@@ -47,7 +47,10 @@ function ensureBuilt() {
     run(npm, ['run', '--silent', 'build:main'], 'compiling main (tsc)…', cli);
   }
   const rendererIndex = join(root, 'app', 'dist', 'renderer', 'index.html');
-  if (mtime(rendererIndex) < Math.max(newest(join(root, 'renderer', 'src')), newest(join(root, 'main', 'contracts')))) {
+  // Everything the bundle is built from: renderer/ and the main/ code the renderer may import (the import
+  // rule in eslint.config.js); the same list as e2e/support/renderer-build.ts.
+  const rendererSources = ['renderer', 'main/contracts', 'main/common'].map((d) => join(root, d));
+  if (mtime(rendererIndex) < Math.max(...rendererSources.map((d) => Math.max(mtime(d), newest(d))))) {
     run(npm, ['run', '--silent', 'build:renderer'], 'building the renderer (vite)…');
   }
 }

@@ -14,7 +14,7 @@ import { writeFileAtomic } from '../common/atomic-write.js';
 import { defaultClassName, exportHeatmap } from '../export/export-heatmap.js';
 import { slideHeatmap } from '../heatmap/slide-heatmap.js';
 import type { PatchProbabilities } from '../probe/apply-probe.js';
-import { EncoderSlideEmbedder } from '../probe/encoder-slide-embedder.js';
+import { EncoderSlideEmbedder } from '../services/encoder-slide-embedder.js';
 import { parseProbeFile } from '../probe/probe-file.js';
 import { slideFingerprint } from '../slide/slide-fingerprint.js';
 import { cohortPaths, readRecord, writeRecord, type ClassStats, type HeatmapRecord } from './cohort-files.js';

@@ -8,7 +8,7 @@ import type {
   Point,
   Rgb,
   Ring,
-} from '../annotations/annotation-model.js';
+} from '../common/annotation-model.js';
 
 export type { Annotation, AnnotationClass, AnnotationGeometry, Point, Rgb, Ring };
 

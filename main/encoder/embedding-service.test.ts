@@ -85,9 +85,36 @@ test('the scheduler embeds a viewport centre first, drops work that left the vie
     // Work from the first viewport stops after the batches already in the encoder (pipeline depth 2 + the one being read).
     const outside = batches.filter((b) => b.coords[1] < 1400 - 900);
     assert.ok(outside.length <= 3, `${outside.length} batches from the dropped viewport`);
-    // The first batch of the second viewport is at its centre, at the finest magnification or a coarser one.
-    const firstBottom = batches.find((b) => b.coords[1] >= 1000)!;
-    assert.ok(firstBottom);
+    // Centre first: the second viewport's patches (at each magnification, in the order they were embedded)
+    // are ever farther from its centre, and the first ones embedded are nearer than the last ones.
+    const view = { x: 200, y: 1900, width: 1600, height: 900 };
+    const cx = view.x + view.width / 2;
+    const cy = view.y + view.height / 2;
+    const order = new Map<number, number[]>(); // mpp → distance of each patch centre, in embedding order
+    let secondView = 0;
+    for (const b of batches) {
+      const grid = svc.grid(ctx, b.mpp);
+      const visible = await svc.patchesIn(ctx, grid, view);
+      const keys = new Set<string>();
+      for (let k = 0; k < visible.length; k += 2) keys.add(`${visible[k]},${visible[k + 1]}`);
+      let inView = true;
+      for (let k = 0; k < b.coords.length; k += 2) inView &&= keys.has(`${b.coords[k]},${b.coords[k + 1]}`);
+      if (!inView) continue; // in the encoder when the viewport changed
+      secondView++;
+      const half = grid.level0Size / 2;
+      const list = order.get(b.mpp) ?? [];
+      for (let k = 0; k < b.coords.length; k += 2) list.push(Math.hypot(b.coords[k] + half - cx, b.coords[k + 1] + half - cy));
+      order.set(b.mpp, list);
+    }
+    assert.ok(secondView >= 3, `${secondView} batches of the second viewport`);
+    for (const [mpp, d] of order) {
+      for (let i = 1; i < d.length; i++) assert.ok(d[i] >= d[i - 1] - 1e-6, `at ${mpp} µm/px patch ${i} (${d[i]} px from the centre) was embedded after one farther out (${d[i - 1]} px)`);
+    }
+    const finest = order.get(Math.min(...order.keys()))!;
+    assert.ok(finest.length >= 8, `${finest.length} finest patches in the second viewport`);
+    const quarter = Math.max(1, Math.floor(finest.length / 4));
+    const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
+    assert.ok(mean(finest.slice(0, quarter)) < mean(finest.slice(-quarter)), 'the first patches embedded are nearer the centre than the last');
     // Everything visible is in the cache now: a new scheduler has nothing to do.
     const again = new EmbeddingScheduler(svc, ctx);
     let ran = false;

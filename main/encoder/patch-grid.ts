@@ -1,6 +1,7 @@
 // The fixed patch grid of one magnification, aligned to the slide origin (see PatchGrid in the contract).
 import type { PatchGrid } from '../contracts/embeddings.js';
 import { assumedMpp } from '../contracts/tessera-api.js';
+import { gridStep } from '../common/grid-step.js';
 import { SlideError } from '../slide/slide-errors.js';
 import type { SlideReader } from '../slide/slide-reader.js';
 
@@ -38,10 +39,7 @@ export function patchGrid(mpp: number, slide: SlideScale, patchSize = 224, strid
   return grid;
 }
 
-/** Level-0 px between neighbouring patch origins. */
-export function gridStep(grid: Pick<PatchGrid, 'level0Size' | 'level0Stride'>): number {
-  return grid.level0Stride ?? grid.level0Size;
-}
+export { gridStep };
 
 /** The app's stride for probes and heatmaps (half the patch, rounded), and `tessera probe train` / `heatmap`'s default. */
 export function overlappingStride(patchSize: number): number {

@@ -3,7 +3,7 @@
 // followed by those of the coarser patch (at each other magnification) whose centre is nearest its centre
 // (the one containing it, on a non-overlapping grid).
 import type { EmbeddingSet } from '../contracts/embeddings.js';
-import { gridStep } from '../encoder/patch-grid.js';
+import { gridStep } from '../common/grid-step.js';
 
 export interface AssembledFeatures {
   slideFingerprint: string;

@@ -43,10 +43,15 @@ test('LR: two classes, odd dimension, n not a multiple of the row block', () => 
   assert.ok(correct / 203 > 0.9);
 });
 
-test('LR: 10,000 × 384 × 3 trains in well under a second (target 200 ms, see bench/probe.bench.ts)', () => {
+// Speed (target ≤ 200 ms for this size) is measured by bench/probe.bench.ts, not asserted here.
+test('LR: 10,000 × 384 × 3 trains and separates the classes', () => {
   const { x, labels } = syntheticBlobs(10_000, 384, 3, 0.08, 4);
-  const t = performance.now();
-  trainLogisticRegression(x, 10_000, 384, labels, 3);
-  const ms = performance.now() - t;
-  assert.ok(ms < 5000, `${ms} ms`); // loose: the suite shares two cores; the bench reports the real figure
+  const { model } = trainLogisticRegression(x, 10_000, 384, labels, 3);
+  const p = predictProbabilities(model, x, 10_000);
+  let correct = 0;
+  for (let i = 0; i < 10_000; i++) {
+    const row = p.subarray(i * 3, i * 3 + 3);
+    if (row.indexOf(Math.max(...row)) === labels[i]) correct++;
+  }
+  assert.ok(correct / 10_000 > 0.75, `${correct} of 10,000 right (chance: 1 in 3; these blobs overlap)`);
 });

@@ -1,6 +1,6 @@
 // What probe training and heatmaps need from the encoder runtime: a slide's embeddings at some
 // magnifications, for some regions, all tissue, or what the cache holds. The app and the CLI pass an
-// EncoderSlideEmbedder (encoder-slide-embedder.ts, over the EmbeddingService and its cache).
+// EncoderSlideEmbedder (main/services/encoder-slide-embedder.ts, over the EmbeddingService and its cache).
 import type { EmbeddingSet } from '../contracts/embeddings.js';
 import type { SlideFrame } from '../export/heatmap-image.js';
 import type { TissueMask } from '../encoder/tissue-mask.js';

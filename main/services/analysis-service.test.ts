@@ -35,99 +35,130 @@ after(async () => {
   await slides.closeAll();
 });
 
+/**
+ * A service with a data folder of its own, so its annotation document starts empty with the default classes
+ * whatever other tests did (the shared `analysis` keeps the models and embeddings the probe tests use).
+ */
+async function withOwnAnalysis(
+  name: string,
+  run: (service: AnalysisService, dir: string) => Promise<void>,
+): Promise<void> {
+  const dir = tempDir(name);
+  const service = new AnalysisService({ slides, dataDir: dir, autosaveDelayMs: 10 });
+  try {
+    await run(service, dir);
+  } finally {
+    await service.close();
+  }
+}
+
 const rejectsWith = (p: Promise<unknown>, code: string, message?: RegExp) =>
   assert.rejects(
     p,
     (err: unknown) => err instanceof ApiError && err.code === code && (!message || message.test(err.message)),
   );
 
-test('annotations: add, reshape, relabel, delete, undo/redo as deltas; user classes; saved across sessions', async () => {
-  const a = await analysis.annotations(slideId);
-  assert.deepEqual(
-    a.snapshot().classes.map((c) => c.name),
-    ['Tumour', 'Normal', 'Stroma', 'Background'],
-  );
-  const d1 = a.add('Tumour', { type: 'rectangle', x: 100, y: 100, width: -50, height: 40 });
-  assert.equal(d1.upserted.length, 1);
-  assert.deepEqual(d1.upserted[0].geometry, { type: 'rectangle', x: 50, y: 100, width: 50, height: 40 }, 'normalised');
-  const id = d1.upserted[0].id;
-  const d2 = a.add('Normal', {
-    type: 'polygon',
-    rings: [
-      [
-        [0, 0],
-        [10, 0],
-        [10, 10],
-      ],
-    ],
-  });
-  assert.ok(d2.revision > d1.revision);
-  const moved = a.update(id, { type: 'rectangle', x: 60, y: 100, width: 50, height: 40 }, undefined);
-  assert.equal((moved.upserted[0].geometry as { x: number }).x, 60);
-  const relabelled = a.update(id, undefined, 'Necrosis');
-  assert.ok(
-    relabelled.classes.some((c) => c.name === 'Necrosis'),
-    'a new class name becomes a class',
-  );
-  assert.equal(relabelled.upserted[0].className, 'Necrosis');
-  const undone = a.undo();
-  assert.equal(undone.upserted[0].className, 'Tumour');
-  assert.ok(!undone.classes.some((c) => c.name === 'Necrosis'), 'the class added with the relabel goes with its undo');
-  assert.equal(a.redo().upserted[0].className, 'Necrosis');
-  const removed = a.remove([d2.upserted[0].id]);
-  assert.deepEqual(removed.removed, [d2.upserted[0].id]);
-  const coloured = a.setClass('Mitosis', [255, 0, 255]);
-  assert.deepEqual(coloured.classes.at(-1), { name: 'Mitosis', colour: [255, 0, 255] });
-  assert.throws(() => a.add('Tumour', { type: 'rectangle', x: 0, y: 0, width: NaN, height: 1 }), /finite/);
-  assert.throws(() => a.add('Tumour', { type: 'circle' }), /Unknown geometry/);
-  assert.throws(() => a.update('nope', undefined, 'Tumour'), /No annotation/);
-  assert.throws(() => a.setClass('X', [300, 0, 0]), /0–255/);
-  // Saved, and read back by a later session.
-  await a.store.flush();
-  const again = new AnalysisService({ slides, dataDir });
-  try {
-    const snap = (await again.annotations(slideId)).snapshot();
+test('annotations: add, reshape, relabel, delete, undo/redo as deltas; user classes; saved across sessions', () =>
+  withOwnAnalysis('analysis-annotations', async (own, ownDir) => {
+    const a = await own.annotations(slideId);
     assert.deepEqual(
-      snap.annotations.map((x) => x.id),
-      [id],
+      a.snapshot().classes.map((c) => c.name),
+      ['Tumour', 'Normal', 'Stroma', 'Background'],
     );
-    assert.ok(snap.classes.some((c) => c.name === 'Mitosis'));
-  } finally {
-    await again.close();
-  }
-  a.remove([id]);
-});
+    const d1 = a.add('Tumour', { type: 'rectangle', x: 100, y: 100, width: -50, height: 40 });
+    assert.equal(d1.upserted.length, 1);
+    assert.deepEqual(
+      d1.upserted[0].geometry,
+      { type: 'rectangle', x: 50, y: 100, width: 50, height: 40 },
+      'normalised',
+    );
+    const id = d1.upserted[0].id;
+    const d2 = a.add('Normal', {
+      type: 'polygon',
+      rings: [
+        [
+          [0, 0],
+          [10, 0],
+          [10, 10],
+        ],
+      ],
+    });
+    assert.ok(d2.revision > d1.revision);
+    const moved = a.update(id, { type: 'rectangle', x: 60, y: 100, width: 50, height: 40 }, undefined);
+    assert.equal((moved.upserted[0].geometry as { x: number }).x, 60);
+    const relabelled = a.update(id, undefined, 'Necrosis');
+    assert.ok(
+      relabelled.classes.some((c) => c.name === 'Necrosis'),
+      'a new class name becomes a class',
+    );
+    assert.equal(relabelled.upserted[0].className, 'Necrosis');
+    const undone = a.undo();
+    assert.equal(undone.upserted[0].className, 'Tumour');
+    assert.ok(
+      !undone.classes.some((c) => c.name === 'Necrosis'),
+      'the class added with the relabel goes with its undo',
+    );
+    assert.equal(a.redo().upserted[0].className, 'Necrosis');
+    const removed = a.remove([d2.upserted[0].id]);
+    assert.deepEqual(removed.removed, [d2.upserted[0].id]);
+    const coloured = a.setClass('Mitosis', [255, 0, 255]);
+    assert.deepEqual(coloured.classes.at(-1), { name: 'Mitosis', colour: [255, 0, 255] });
+    assert.throws(() => a.add('Tumour', { type: 'rectangle', x: 0, y: 0, width: NaN, height: 1 }), /finite/);
+    assert.throws(() => a.add('Tumour', { type: 'circle' }), /Unknown geometry/);
+    assert.throws(() => a.update('nope', undefined, 'Tumour'), /No annotation/);
+    assert.throws(() => a.setClass('X', [300, 0, 0]), /0–255/);
+    // Saved, and read back by a later session.
+    await a.store.flush();
+    const again = new AnalysisService({ slides, dataDir: ownDir });
+    try {
+      const snap = (await again.annotations(slideId)).snapshot();
+      assert.deepEqual(
+        snap.annotations.map((x) => x.id),
+        [id],
+      );
+      assert.ok(snap.classes.some((c) => c.name === 'Mitosis'));
+    } finally {
+      await again.close();
+    }
+  }));
 
-test('annotations: GeoJSON export refuses to overwrite; a corrupt import is refused and changes nothing', async () => {
-  const a = await analysis.annotations(slideId);
-  a.add('Tumour', { type: 'rectangle', x: 0, y: 0, width: 10, height: 10 });
-  const before = a.snapshot();
-  const out = join(dataDir, 'regions.geojson');
-  assert.deepEqual(await a.export(out, false), { path: out, count: before.annotations.length });
-  await rejectsWith(a.export(out, false), 'exists');
-  const fc = JSON.parse(await readFile(out, 'utf8'));
-  assert.equal(fc.features[0].properties.classification.name, 'Tumour');
-  const bad = join(dataDir, 'bad.geojson');
-  await writeFile(
-    bad,
-    '{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[[0,0],[1',
-  );
-  await rejectsWith(a.import(bad), 'invalid-file', /Nothing was changed/);
-  await rejectsWith(a.import(join(dataDir, 'missing.geojson')), 'not-found');
-  assert.equal(a.snapshot().revision, before.revision);
-  const again: AnnotationDelta = await a.import(out);
-  assert.equal(again.upserted.length, 0, 're-importing our own export (merge) adds no copies');
-  assert.equal(a.snapshot().annotations.length, before.annotations.length);
-  const replaced: AnnotationDelta = await a.import(out, 'replace');
-  assert.equal(replaced.upserted.length, before.annotations.length, 'replace puts the file\'s annotations in place of all');
-  assert.equal(a.snapshot().annotations.length, before.annotations.length);
-  a.undo();
-  assert.equal(a.snapshot().annotations.length, before.annotations.length);
-  a.remove(a.snapshot().annotations.map((x) => x.id));
-});
+test('annotations: GeoJSON export refuses to overwrite; a corrupt import is refused and changes nothing', () =>
+  withOwnAnalysis('analysis-geojson', async (own, ownDir) => {
+    const a = await own.annotations(slideId);
+    a.add('Tumour', { type: 'rectangle', x: 0, y: 0, width: 10, height: 10 });
+    const before = a.snapshot();
+    assert.equal(before.annotations.length, 1);
+    const out = join(ownDir, 'regions.geojson');
+    assert.deepEqual(await a.export(out, false), { path: out, count: before.annotations.length });
+    await rejectsWith(a.export(out, false), 'exists');
+    const fc = JSON.parse(await readFile(out, 'utf8'));
+    assert.equal(fc.features[0].properties.classification.name, 'Tumour');
+    const bad = join(ownDir, 'bad.geojson');
+    await writeFile(
+      bad,
+      '{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[[0,0],[1',
+    );
+    await rejectsWith(a.import(bad), 'invalid-file', /Nothing was changed/);
+    await rejectsWith(a.import(join(ownDir, 'missing.geojson')), 'not-found');
+    assert.equal(a.snapshot().revision, before.revision);
+    const again: AnnotationDelta = await a.import(out);
+    assert.equal(again.upserted.length, 0, 're-importing our own export (merge) adds no copies');
+    assert.equal(a.snapshot().annotations.length, before.annotations.length);
+    const replaced: AnnotationDelta = await a.import(out, 'replace');
+    assert.equal(
+      replaced.upserted.length,
+      before.annotations.length,
+      "replace puts the file's annotations in place of all",
+    );
+    assert.equal(a.snapshot().annotations.length, before.annotations.length);
+    a.undo();
+    assert.equal(a.snapshot().annotations.length, before.annotations.length);
+  }));
 
 test('probe: trains on the slide annotations, heatmap hotter in tumour, exports every format, refuses another encoder', async () => {
   const a = await analysis.annotations(slideId);
+  // Only this test annotates the shared service's slide: it trains on exactly these.
+  assert.deepEqual(a.snapshot().annotations, [], 'no annotations left by another test');
   const [t1, , t3] = SAMPLE_TUMOUR_REGIONS.map((t) => t.polygon);
   a.add('Tumour', { type: 'polygon', rings: [t1] });
   a.add('Tumour', { type: 'polygon', rings: [t3] });

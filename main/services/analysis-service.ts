@@ -36,7 +36,7 @@ import { defaultClassName, exportHeatmap } from '../export/export-heatmap.js';
 import { exportFormatOf } from '../export/write-export.js';
 import type { ColourMapName } from '../heatmap/colour-maps.js';
 import { applyProbe, checkEncoder, type PatchProbabilities } from '../probe/apply-probe.js';
-import { EncoderSlideEmbedder } from '../probe/encoder-slide-embedder.js';
+import { EncoderSlideEmbedder } from './encoder-slide-embedder.js';
 import { ProbeFileError, type ProbeEncoder, type ProbeFile } from '../probe/probe-file.js';
 import type { ReportRegion } from '../export/probe-report-html.js';
 import type { SlideEmbeddings } from '../probe/slide-embeddings.js';

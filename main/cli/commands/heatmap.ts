@@ -11,7 +11,7 @@ import { exportFormatOf } from '../../export/write-export.js';
 import type { ColourMapName } from '../../heatmap/colour-maps.js';
 import { analysisAssumptions } from '../../heatmap/assumptions.js';
 import { slideHeatmap } from '../../heatmap/slide-heatmap.js';
-import { withEncoderSlideEmbedder } from '../../probe/encoder-slide-embedder.js';
+import { withEncoderSlideEmbedder } from '../../services/encoder-slide-embedder.js';
 import { readProbeFile } from '../../probe/probe-file.js';
 import { abortableOnSigint, progressBar } from '../embedding-progress.js';
 import { parseStride } from './probe.js';

@@ -4,7 +4,7 @@
 // --stride: patch px between patch origins at the grid's magnification (default half the patch, as the app).
 import type { Command } from 'commander';
 import { writeProbeFile, type ProbeFile } from '../../probe/probe-file.js';
-import { withEncoderSlideEmbedder } from '../../probe/encoder-slide-embedder.js';
+import { withEncoderSlideEmbedder } from '../../services/encoder-slide-embedder.js';
 import { trainProbeFromSlides } from '../../probe/train-probe-from-slides.js';
 import { abortableOnSigint, progressBar } from '../embedding-progress.js';
 import { mppOverrideFlags, mppOverrideHelp, parseMppOverride } from '../mpp-override.js';

@@ -11,7 +11,7 @@ import { tempDir } from '../../encoder/testing/temp-dir.js';
 import type { TissueMask } from '../../encoder/tissue-mask.js';
 import { regionRefinement } from '../../export/export-heatmap.js';
 import { regionsGeoJson } from '../../export/regions-geojson.js';
-import { EncoderSlideEmbedder } from '../../probe/encoder-slide-embedder.js';
+import { EncoderSlideEmbedder } from '../../services/encoder-slide-embedder.js';
 import { trainProbeFromSlides } from '../../probe/train-probe-from-slides.js';
 import { SAMPLE_SLIDE, SAMPLE_TUMOUR_REGIONS, ensureSampleSlide } from '../../sample/sample-slide.js';
 import { onTissue, probabilityRaster, rasterSmoothAt, rasterValueAt, refineRaster, type ProbabilityRaster } from '../probability-raster.js';

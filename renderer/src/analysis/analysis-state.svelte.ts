@@ -23,7 +23,7 @@ import type {
   Rgb,
   TesseraEvent,
 } from '../../../main/contracts/tessera-api';
-import { AnnotationIndex } from '../../../main/annotations/annotation-index';
+import { AnnotationIndex } from '../../../main/common/annotation-index';
 import { client } from '../lib/api';
 import { app, messageOf } from '../lib/app-state.svelte';
 

@@ -1,5 +1,5 @@
 // The heatmap colour maps, the same tables the exports use (main/heatmap/colour-maps.ts).
-import { colourMapTable, type ColourMapName } from '../../../main/heatmap/colour-maps';
+import { colourMapTable, type ColourMapName } from '../../../main/common/colour-maps';
 
 const tables = new Map<ColourMapName, Uint8Array>();
 

@@ -5,7 +5,7 @@
 // so its outline is approximated at that cell size (brush strokes already are).
 import { contours } from 'd3-contour';
 import type { AnnotationGeometry, Ring } from '../../../../main/contracts/tessera-api';
-import { geometryBounds } from '../../../../main/annotations/geometry';
+import { geometryBounds } from '../../../../main/common/geometry';
 import { extendStroke, type DragTool } from './tool';
 import type { StrokeDrag } from './brush';
 

@@ -1,7 +1,7 @@
 // Line / ruler: drag from one end to the other; its length shows while drawing and on the saved line, in µm
 // from the slide's level-0 µm/px (x and y), or in px when the slide does not say.
 import type { AnnotationGeometry, Point } from '../../../../main/contracts/tessera-api';
-import { lineLengthPx, lineLengthUm } from '../../../../main/annotations/geometry';
+import { lineLengthPx, lineLengthUm } from '../../../../main/common/geometry';
 import type { DragTool, Xy } from './tool';
 
 export interface LineDrag {

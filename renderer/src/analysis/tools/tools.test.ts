@@ -2,7 +2,7 @@
 // eraser's subtraction from polygons and brush strokes.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { geometryAreaPx, geometryContains } from '../../../../main/annotations/geometry';
+import { geometryAreaPx, geometryContains } from '../../../../main/common/geometry';
 import type { AnnotationGeometry } from '../../../../main/contracts/tessera-api';
 import { brushStrokeGeometry } from '../geometry-edit';
 import { ellipseInBox, ellipseRing } from './ellipse';

@@ -2,8 +2,8 @@
 // shaped as probe training and heatmaps want it (slide frame, encoder id + weights checksum, sets per mpp).
 import { EmbeddingService, type EmbeddingServiceOptions } from '../encoder/embedding-service.js';
 import { overlappingStride } from '../encoder/patch-grid.js';
-import type { ProbeEncoder } from './probe-file.js';
-import type { SlideEmbedder, SlideEmbeddingRequest, SlideEmbeddings } from './slide-embeddings.js';
+import type { ProbeEncoder } from '../probe/probe-file.js';
+import type { SlideEmbedder, SlideEmbeddingRequest, SlideEmbeddings } from '../probe/slide-embeddings.js';
 
 export class EncoderSlideEmbedder implements SlideEmbedder {
   constructor(readonly service: EmbeddingService) {}
