@@ -29,7 +29,7 @@ if (files.length === 0) {
 }
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', ...files],
+  ['--import', 'tsx', '--test', '--test-force-exit', '--test-concurrency=2', ...files],
   { cwd: root, stdio: 'inherit', env: { ...process.env, TESSERA_TEST: '1' } },
 );
 process.exit(result.status ?? 1);
