@@ -182,3 +182,16 @@ test('a magnification far finer than the slide is refused quickly and clearly, w
     await svc.close();
   }
 });
+
+test('closing while the model is still loading stops its workers (nothing keeps the process alive)', async () => {
+  const { getActiveResourcesInfo } = process;
+  const svc = service('close-while-loading');
+  const workersBefore = getActiveResourcesInfo().filter((r) => r === 'MessagePort').length;
+  const loading = svc.useModel(); // starts the encoder and preparation workers
+  await svc.close(); // before the load has finished
+  await assert.rejects(loading, (err: unknown) => err instanceof ModelError && /closed/.test(err.message));
+  await assert.rejects(svc.useModel(), /closed/, 'a closed service loads nothing');
+  // Give terminated workers a moment to release their ports.
+  await new Promise((r) => setTimeout(r, 200));
+  assert.ok(getActiveResourcesInfo().filter((r) => r === 'MessagePort').length <= workersBefore, 'no worker ports left');
+});

@@ -10,6 +10,7 @@ import { EncoderSession, type EncoderSessionOptions } from './encoder-session.js
 import { EmbeddingStore } from './embedding-store.js';
 import { embeddingCacheDir, userModelsDir } from './model-folders.js';
 import type { ModelManifest } from './model-manifest.js';
+import { ModelError } from './model-errors.js';
 import { findModel, listModels, type ModelEntry, type ModelFolders, type ModelListing } from './model-registry.js';
 import { cellsInRect, checkGrid, onGrid, patchGrid, patchOrigin, slideScale, type Rect, type SlideScale } from './patch-grid.js';
 import { PatchPipeline } from './patch-pipeline.js';
@@ -81,6 +82,7 @@ export class EmbeddingService extends EventEmitter {
   private session: EncoderSession | undefined;
   private entry: ModelEntry | undefined;
   private loading: Promise<ModelManifest> | undefined;
+  private closed = false;
   private readonly slides = new Map<string, SlideContext>();
   private readonly stores = new Map<string, Promise<EmbeddingStore>>();
   /** Pixel sizes set in this session by fingerprint (null: cleared), over what is stored. */
@@ -117,10 +119,17 @@ export class EmbeddingService extends EventEmitter {
   async useModel(id?: string): Promise<ModelManifest> {
     const previous = this.loading ?? Promise.resolve(undefined);
     const run = previous.catch(() => undefined).then(async () => {
+      if (this.closed) throw new ModelError('not-found', 'the embedding service is closed');
       const entry = await findModel(id, this.options.folders);
       if (this.session) await this.session.load(entry);
       else {
-        this.session = await EncoderSession.open(entry, this.options.session);
+        const session = await EncoderSession.open(entry, this.options.session);
+        // Closed while the workers started: stop them, or they would keep the process alive.
+        if (this.closed) {
+          await session.close();
+          throw new ModelError('not-found', 'the embedding service is closed');
+        }
+        this.session = session;
         this.session.on('notice', (n: string) => this.emit('notice', n));
       }
       this.entry = entry;
@@ -337,6 +346,8 @@ export class EmbeddingService extends EventEmitter {
 
   /** Closes the encoder, the caches and any slide this service opened. */
   async close(): Promise<void> {
+    this.closed = true;
+    await this.loading?.catch(() => undefined); // a model still loading has its workers closed there
     await this.session?.close();
     this.session = undefined;
     for (const s of this.stores.values()) await (await s.catch(() => undefined))?.close();
