@@ -10,33 +10,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { seededRandom, type Random } from '../common/seeded-random.js';
 import { shared, skipWithoutShared } from '../testing/shared-data.js';
 import { openSlide } from './open-slide.js';
-import { SlideError } from './slide-errors.js';
 import type { SlideReader } from './slide-reader.js';
 import { tempDir } from './testing/fixtures.js';
+import { fuzzStep as step } from './testing/fuzz-step.js';
 
 const MAX_CASES = 300;
 const BUDGET_MS = 8000;
-const STEP_TIMEOUT_MS = 5000;
 const MCU_STARTS = 65426;
-
-function withTimeout<T>(work: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took longer than ${STEP_TIMEOUT_MS} ms`)), STEP_TIMEOUT_MS);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** Runs one step; a SlideError is an acceptable outcome, anything else fails the test. */
-async function step(what: string, work: () => Promise<unknown>): Promise<boolean> {
-  try {
-    await withTimeout(work(), what);
-    return true;
-  } catch (err) {
-    if (err instanceof SlideError) return false;
-    assert.fail(`${what}: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
-  }
-}
 
 interface Layout {
   /** Directories: [offset, entry count]. */

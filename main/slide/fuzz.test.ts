@@ -7,12 +7,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { seededRandom } from '../common/seeded-random.js';
 import { shared, skipWithoutShared } from '../testing/shared-data.js';
 import { openSlide } from './open-slide.js';
-import { SlideError } from './slide-errors.js';
 import type { SlideReader } from './slide-reader.js';
 import { tempDir } from './testing/fixtures.js';
+import { fuzzStep as step } from './testing/fuzz-step.js';
 
 const CASES = 200;
-const STEP_TIMEOUT_MS = 5000;
 
 /** Where the classic-TIFF directories of `svs` are: [offset, entry count]. */
 function directories(svs: Buffer): [number, number][] {
@@ -52,25 +51,6 @@ function mutate(original: Buffer, dirs: [number, number][], random: () => number
       return buf.subarray(0, pick(buf.length));
   }
   return buf;
-}
-
-function withTimeout<T>(work: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took longer than ${STEP_TIMEOUT_MS} ms`)), STEP_TIMEOUT_MS);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** Runs one step; a SlideError is an acceptable outcome, anything else fails the test. */
-async function step(what: string, work: () => Promise<unknown>): Promise<boolean> {
-  try {
-    await withTimeout(work(), what);
-    return true;
-  } catch (err) {
-    if (err instanceof SlideError) return false;
-    assert.fail(`${what}: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
-  }
 }
 
 test(`fuzz: ${CASES} mutations of CMU-1-Small-Region.svs fail only with SlideError`, { skip: skipWithoutShared, timeout: 120_000 }, async () => {
