@@ -10,7 +10,14 @@ import { isSlideError } from '../slide-errors.js';
 import { diffRgba, loadRgba } from '../testing/compare-pixels.js';
 import { tempDir } from '../testing/fixtures.js';
 import { writeLeicaScn } from '../testing/leica-writer.js';
-import { associatedPng, openSlideReference, regionPng, skipWithoutOpenSlide, type RegionSpec } from '../testing/openslide-reference.js';
+import {
+  associatedPng,
+  openSlideReference,
+  regionPng,
+  skipWithoutOpenSlide,
+  type RegionSpec,
+  assertSameMetadataAsOpenSlide,
+} from '../testing/openslide-reference.js';
 import { leicaScn } from './leica-scn.js';
 
 const REGIONS: RegionSpec[] = [
@@ -20,45 +27,47 @@ const REGIONS: RegionSpec[] = [
   { level: 1, x: 400, y: 300, w: 200, h: 150 },
 ];
 
-test('Leica SCN: OpenSlide 3.4.1 and Tessera agree on vendor, geometry, properties, macro and pixels', { skip: skipWithoutOpenSlide() }, async () => {
-  const dir = tempDir('tessera-leica-');
-  try {
-    const path = dir.file('slide.scn');
-    writeFileSync(path, await writeLeicaScn());
-    const ref = openSlideReference(path, REGIONS, dir.path);
-    assert.equal(ref.version, '3.4.1');
-    assert.equal(ref.detected, 'leica', 'OpenSlide must read the fixture as a Leica slide');
-    assert.equal(ref.error, undefined);
-    const slide = await openSlide(path);
+test(
+  'Leica SCN: OpenSlide 3.4.1 and Tessera agree on vendor, geometry, properties, macro and pixels',
+  { skip: skipWithoutOpenSlide() },
+  async () => {
+    const dir = tempDir('tessera-leica-');
     try {
-      assert.equal(slide.vendor, 'leica');
-      assert.deepEqual(slide.levels.map((l) => [l.width, l.height]), ref.level_dimensions);
-      assert.deepEqual(slide.levels.map((l) => l.downsample), ref.level_downsamples);
-      assert.deepEqual([...Object.keys(slide.properties)].sort(), Object.keys(ref.properties).sort());
-      for (const [key, value] of Object.entries(ref.properties)) assert.equal(slide.properties[key], value, `property ${key}`);
-      assert.deepEqual(slide.mpp, { x: Number(ref.properties['openslide.mpp-x']), y: Number(ref.properties['openslide.mpp-y']) });
-      assert.equal(slide.objectivePower, Number(ref.properties['openslide.objective-power']));
-      assert.deepEqual(Object.fromEntries(slide.associatedImages.map((a) => [a.name, [a.width, a.height]])), ref.associated_images);
-      assert.deepEqual(Object.keys(ref.associated_images), ['macro']);
-      for (const [i, r] of REGIONS.entries()) {
-        const expected = await loadRgba(regionPng(dir.path, i));
-        const ours = await slide.readRegion(r.level, r.x, r.y, r.w, r.h);
-        assert.deepEqual([ours.width, ours.height], [expected.width, expected.height]);
-        const d = diffRgba(ours.data, expected.data);
-        assert.ok(d.mean <= 3, `region ${i}: mean ${d.mean.toFixed(3)}`);
-        assert.equal(d.alphaMismatches, 0, `region ${i}: alpha differs at ${d.alphaMismatches} pixels`);
+      const path = dir.file('slide.scn');
+      writeFileSync(path, await writeLeicaScn());
+      const ref = openSlideReference(path, REGIONS, dir.path);
+      assert.equal(ref.version, '3.4.1');
+      assert.equal(ref.detected, 'leica', 'OpenSlide must read the fixture as a Leica slide');
+      assert.equal(ref.error, undefined);
+      const slide = await openSlide(path);
+      try {
+        assertSameMetadataAsOpenSlide(slide, ref, 'leica');
+        assert.deepEqual(slide.mpp, {
+          x: Number(ref.properties['openslide.mpp-x']),
+          y: Number(ref.properties['openslide.mpp-y']),
+        });
+        assert.equal(slide.objectivePower, Number(ref.properties['openslide.objective-power']));
+        assert.deepEqual(Object.keys(ref.associated_images), ['macro']);
+        for (const [i, r] of REGIONS.entries()) {
+          const expected = await loadRgba(regionPng(dir.path, i));
+          const ours = await slide.readRegion(r.level, r.x, r.y, r.w, r.h);
+          assert.deepEqual([ours.width, ours.height], [expected.width, expected.height]);
+          const d = diffRgba(ours.data, expected.data);
+          assert.ok(d.mean <= 3, `region ${i}: mean ${d.mean.toFixed(3)}`);
+          assert.equal(d.alphaMismatches, 0, `region ${i}: alpha differs at ${d.alphaMismatches} pixels`);
+        }
+        const expected = await loadRgba(associatedPng(dir.path, 'macro'));
+        const macro = await slide.readAssociatedImage('macro');
+        assert.deepEqual([macro.width, macro.height], [expected.width, expected.height]);
+        assert.ok(diffRgba(macro.data, expected.data).mean <= 3);
+      } finally {
+        await slide.close();
       }
-      const expected = await loadRgba(associatedPng(dir.path, 'macro'));
-      const macro = await slide.readAssociatedImage('macro');
-      assert.deepEqual([macro.width, macro.height], [expected.width, expected.height]);
-      assert.ok(diffRgba(macro.data, expected.data).mean <= 3);
     } finally {
-      await slide.close();
+      dir.remove();
     }
-  } finally {
-    dir.remove();
-  }
-});
+  },
+);
 
 test('Leica SCN: bad input is a SlideError', async () => {
   const dir = tempDir('tessera-leica-');
@@ -70,7 +79,16 @@ test('Leica SCN: bad input is a SlideError', async () => {
       ['no view', await writeLeicaScn({ xml: (x) => x.replace(/<view sizeX="384000"[^>]*\/>/, '') })],
       ['bad integer', await writeLeicaScn({ xml: (x) => x.replace('sizeX="600000"', 'sizeX="6e5"') })],
       ['missing directory', await writeLeicaScn({ xml: (x) => x.replace('ifd="3"', 'ifd="9"') })],
-      ['no main image', await writeLeicaScn({ xml: (x) => x.replace('<illuminationSource>brightfield</illuminationSource></illuminationSettings>\n      </scanSettings>\n    </image>\n  </collection>', '<illuminationSource>fluorescence</illuminationSource></illuminationSettings>\n      </scanSettings>\n    </image>\n  </collection>') })],
+      [
+        'no main image',
+        await writeLeicaScn({
+          xml: (x) =>
+            x.replace(
+              '<illuminationSource>brightfield</illuminationSource></illuminationSettings>\n      </scanSettings>\n    </image>\n  </collection>',
+              '<illuminationSource>fluorescence</illuminationSource></illuminationSettings>\n      </scanSettings>\n    </image>\n  </collection>',
+            ),
+        }),
+      ],
     ];
     for (const [name, bytes] of cases) {
       const path = dir.file(`${name}.scn`);

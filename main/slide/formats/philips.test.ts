@@ -9,7 +9,14 @@ import { openSlide } from '../open-slide.js';
 import { isSlideError } from '../slide-errors.js';
 import { diffRgba, loadRgba } from '../testing/compare-pixels.js';
 import { tempDir } from '../testing/fixtures.js';
-import { associatedPng, openSlideReference, regionPng, skipWithoutOpenSlide, type RegionSpec } from '../testing/openslide-reference.js';
+import {
+  associatedPng,
+  openSlideReference,
+  regionPng,
+  skipWithoutOpenSlide,
+  type RegionSpec,
+  assertSameMetadataAsOpenSlide,
+} from '../testing/openslide-reference.js';
 import { writePhilipsTiff } from '../testing/philips-writer.js';
 import { formatDouble, parsePixelSpacing, philips } from './philips.js';
 
@@ -20,55 +27,57 @@ const REGIONS: RegionSpec[] = [
   { level: 1, x: 100, y: 60, w: 150, h: 120 },
 ];
 
-test('Philips TIFF: OpenSlide 3.4.1 and Tessera agree on vendor, geometry, properties, associated images and pixels', { skip: skipWithoutOpenSlide() }, async () => {
-  const dir = tempDir('tessera-philips-');
-  try {
-    const path = dir.file('slide.tiff');
-    writeFileSync(path, await writePhilipsTiff({ missing: [[2, 1]] }));
-    const ref = openSlideReference(path, REGIONS, dir.path);
-    assert.equal(ref.version, '3.4.1');
-    assert.equal(ref.detected, 'philips', 'OpenSlide must read the fixture as a Philips slide');
-    assert.equal(ref.error, undefined);
-    const slide = await openSlide(path);
+test(
+  'Philips TIFF: OpenSlide 3.4.1 and Tessera agree on vendor, geometry, properties, associated images and pixels',
+  { skip: skipWithoutOpenSlide() },
+  async () => {
+    const dir = tempDir('tessera-philips-');
     try {
-      assert.equal(slide.vendor, 'philips');
-      assert.deepEqual(slide.levels.map((l) => [l.width, l.height]), ref.level_dimensions);
-      assert.deepEqual(slide.levels.map((l) => l.downsample), ref.level_downsamples);
-      assert.deepEqual([...Object.keys(slide.properties)].sort(), Object.keys(ref.properties).sort());
-      for (const [key, value] of Object.entries(ref.properties)) assert.equal(slide.properties[key], value, `property ${key}`);
-      assert.deepEqual(slide.mpp, { x: Number(ref.properties['openslide.mpp-x']), y: Number(ref.properties['openslide.mpp-y']) });
-      assert.equal(slide.objectivePower, null);
-      assert.deepEqual(Object.fromEntries(slide.associatedImages.map((a) => [a.name, [a.width, a.height]])), ref.associated_images);
-      assert.deepEqual(Object.keys(ref.associated_images).sort(), ['label', 'macro']);
+      const path = dir.file('slide.tiff');
+      writeFileSync(path, await writePhilipsTiff({ missing: [[2, 1]] }));
+      const ref = openSlideReference(path, REGIONS, dir.path);
+      assert.equal(ref.version, '3.4.1');
+      assert.equal(ref.detected, 'philips', 'OpenSlide must read the fixture as a Philips slide');
+      assert.equal(ref.error, undefined);
+      const slide = await openSlide(path);
+      try {
+        assertSameMetadataAsOpenSlide(slide, ref, 'philips');
+        assert.deepEqual(slide.mpp, {
+          x: Number(ref.properties['openslide.mpp-x']),
+          y: Number(ref.properties['openslide.mpp-y']),
+        });
+        assert.equal(slide.objectivePower, null);
+        assert.deepEqual(Object.keys(ref.associated_images).sort(), ['label', 'macro']);
 
-      for (const [i, r] of REGIONS.entries()) {
-        const expected = await loadRgba(regionPng(dir.path, i));
-        const ours = await slide.readRegion(r.level, r.x, r.y, r.w, r.h);
-        assert.deepEqual([ours.width, ours.height], [expected.width, expected.height]);
-        const d = diffRgba(ours.data, expected.data);
-        assert.ok(d.mean <= 3, `region ${i}: mean ${d.mean.toFixed(3)}`);
-        assert.equal(d.alphaMismatches, 0, `region ${i}: alpha differs at ${d.alphaMismatches} pixels`);
-      }
-      // The missing tile is transparent, in both.
-      const hole = await slide.readRegion(0, 600, 300, 10, 10);
-      assert.ok(hole.data.every((v) => v === 0));
-      assert.equal(await slide.readNativeTile(0, 2, 1), null);
-      assert.notEqual(await slide.readNativeTile(0, 1, 1), null);
+        for (const [i, r] of REGIONS.entries()) {
+          const expected = await loadRgba(regionPng(dir.path, i));
+          const ours = await slide.readRegion(r.level, r.x, r.y, r.w, r.h);
+          assert.deepEqual([ours.width, ours.height], [expected.width, expected.height]);
+          const d = diffRgba(ours.data, expected.data);
+          assert.ok(d.mean <= 3, `region ${i}: mean ${d.mean.toFixed(3)}`);
+          assert.equal(d.alphaMismatches, 0, `region ${i}: alpha differs at ${d.alphaMismatches} pixels`);
+        }
+        // The missing tile is transparent, in both.
+        const hole = await slide.readRegion(0, 600, 300, 10, 10);
+        assert.ok(hole.data.every((v) => v === 0));
+        assert.equal(await slide.readNativeTile(0, 2, 1), null);
+        assert.notEqual(await slide.readNativeTile(0, 1, 1), null);
 
-      for (const name of Object.keys(ref.associated_images)) {
-        const expected = await loadRgba(associatedPng(dir.path, name));
-        const ours = await slide.readAssociatedImage(name);
-        const rgba = ours.channels === 4 ? ours.data : Buffer.alloc(0);
-        const d = diffRgba(rgba, expected.data);
-        assert.ok(d.mean <= 3, `${name}: mean ${d.mean.toFixed(3)}`);
+        for (const name of Object.keys(ref.associated_images)) {
+          const expected = await loadRgba(associatedPng(dir.path, name));
+          const ours = await slide.readAssociatedImage(name);
+          const rgba = ours.channels === 4 ? ours.data : Buffer.alloc(0);
+          const d = diffRgba(rgba, expected.data);
+          assert.ok(d.mean <= 3, `${name}: mean ${d.mean.toFixed(3)}`);
+        }
+      } finally {
+        await slide.close();
       }
     } finally {
-      await slide.close();
+      dir.remove();
     }
-  } finally {
-    dir.remove();
-  }
-});
+  },
+);
 
 test('Philips TIFF: without a Label directory or XML label there is no label; the XML macro still reads', async () => {
   const dir = tempDir('tessera-philips-');
@@ -77,7 +86,10 @@ test('Philips TIFF: without a Label directory or XML label there is no label; th
     writeFileSync(path, await writePhilipsTiff({ labelDirectory: false }));
     const slide = await openSlide(path);
     try {
-      assert.deepEqual(slide.associatedImages.map((a) => a.name), ['macro']);
+      assert.deepEqual(
+        slide.associatedImages.map((a) => a.name),
+        ['macro'],
+      );
       const macro = await slide.readAssociatedImage('macro');
       assert.deepEqual([macro.width, macro.height], [300, 120]);
     } finally {
@@ -106,8 +118,16 @@ test('Philips TIFF: bad input is a SlideError', async () => {
       ['truncated', good.subarray(0, Math.floor(good.length / 2))],
       ['malformed XML', await writePhilipsTiff({ xml: (x) => x.replace('</DataObject>', '</DataObjekt>') })],
       ['two WSI images', await writePhilipsTiff({ xml: (x) => x.replace('MACROIMAGE', 'WSI') })],
-      ['spacing count', await writePhilipsTiff({ xml: (x) => x.replace(/<DataObject ObjectType="PixelDataRepresentation">[\s\S]*?<\/DataObject>/, '') })],
-      ['bad spacing', await writePhilipsTiff({ xml: (x) => x.replace(/&quot;0\.000454546&quot; &quot;0\.000454546&quot;/, 'x') })],
+      [
+        'spacing count',
+        await writePhilipsTiff({
+          xml: (x) => x.replace(/<DataObject ObjectType="PixelDataRepresentation">[\s\S]*?<\/DataObject>/, ''),
+        }),
+      ],
+      [
+        'bad spacing',
+        await writePhilipsTiff({ xml: (x) => x.replace(/&quot;0\.000454546&quot; &quot;0\.000454546&quot;/, 'x') }),
+      ],
     ];
     for (const [name, bytes] of cases) {
       const path = dir.file(`${name}.tiff`);

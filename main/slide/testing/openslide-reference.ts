@@ -1,6 +1,7 @@
 // Test helper: what OpenSlide 3.4.1 (Debian's python3-openslide) makes of a file, for fidelity tests of
 // generated fixtures: detected vendor, geometry, properties, associated images, and region crops as PNGs.
 import { spawnSync } from 'node:child_process';
+import assert from 'node:assert/strict';
 import { join } from 'node:path';
 
 /** Debian's interpreter, whose dist-packages hold python3-openslide (a pyenv python3 may not). */
@@ -56,10 +57,38 @@ print(json.dumps(ref))
 
 /** Runs OpenSlide on `path`; crops land in `outDir` as region-<i>.png, associated images as associated-<name>.png. */
 export function openSlideReference(path: string, regions: RegionSpec[], outDir: string): OpenSlideReference {
-  const run = spawnSync(PYTHON, ['-c', SCRIPT, path, outDir, JSON.stringify(regions)], { encoding: 'utf8', timeout: 30_000 });
+  const run = spawnSync(PYTHON, ['-c', SCRIPT, path, outDir, JSON.stringify(regions)], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   if (run.status !== 0) throw new Error(`OpenSlide reference run failed: ${run.stderr}`);
   return JSON.parse(run.stdout) as OpenSlideReference;
 }
 
 export const regionPng = (outDir: string, i: number): string => join(outDir, `region-${i}.png`);
 export const associatedPng = (outDir: string, name: string): string => join(outDir, `associated-${name}.png`);
+
+/** Asserts `slide` has OpenSlide's vendor, level sizes and downsamples, exactly its properties (same keys,
+ * same values) and its associated images' names and sizes. */
+export function assertSameMetadataAsOpenSlide(
+  slide: Pick<import('../slide-reader.js').SlideReader, 'vendor' | 'levels' | 'properties' | 'associatedImages'>,
+  ref: OpenSlideReference,
+  vendor: string,
+): void {
+  assert.equal(slide.vendor, vendor);
+  assert.deepEqual(
+    slide.levels.map((l) => [l.width, l.height]),
+    ref.level_dimensions,
+  );
+  assert.deepEqual(
+    slide.levels.map((l) => l.downsample),
+    ref.level_downsamples,
+  );
+  assert.deepEqual([...Object.keys(slide.properties)].sort(), Object.keys(ref.properties).sort());
+  for (const [key, value] of Object.entries(ref.properties))
+    assert.equal(slide.properties[key], value, `property ${key}`);
+  assert.deepEqual(
+    Object.fromEntries(slide.associatedImages.map((a) => [a.name, [a.width, a.height]])),
+    ref.associated_images,
+  );
+}
