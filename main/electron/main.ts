@@ -6,11 +6,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TesseraEvent } from '../contracts/tessera-api.js';
-import { RecentSlides } from '../services/recent-slides.js';
-import { SlideService } from '../services/slide-service.js';
-import { createTesseraApi } from '../services/tessera-services.js';
-import { AnalysisService } from '../services/analysis-service.js';
-import { createDefaultSlideBackend } from '../services/default-slide-backend.js';
+import { composeServices } from '../services/compose-services.js';
 import { toApiError } from '../services/api-error.js';
 import { rendererDir } from '../services/app-paths.js';
 import { APP_URL, TESSERA_SCHEME, createTesseraProtocolHandler } from './tile-protocol.js';
@@ -21,9 +17,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 protocol.registerSchemesAsPrivileged([TESSERA_SCHEME]);
 
-const slides = new SlideService(createDefaultSlideBackend(), new RecentSlides(join(app.getPath('userData'), 'recent-slides.json')));
-const analysis = new AnalysisService({ slides });
-const api = createTesseraApi({ slides, transport: 'electron', analysis });
+const services = composeServices({ transport: 'electron', recentFile: join(app.getPath('userData'), 'recent-slides.json') });
+const { slides, api } = services;
 let mainWindow: BrowserWindow | null = null;
 /** Slides asked for before the window was ready (command line, macOS open-file). */
 const pendingPaths: string[] = [];
@@ -31,7 +26,7 @@ const pendingPaths: string[] = [];
 function broadcast(event: TesseraEvent): void {
   for (const win of BrowserWindow.getAllWindows()) win.webContents.send(EVENT_CHANNEL, event);
 }
-slides.onEvent(broadcast);
+services.events.on(broadcast);
 
 /** Opens slides from outside the renderer (menu, dialog, recent, file drop on the dock, argv). */
 async function openPaths(paths: string[]): Promise<void> {
@@ -200,9 +195,9 @@ if (!app.requestSingleInstanceLock()) {
     if (closed) return;
     e.preventDefault();
     closed = true;
-    void analysis
+    void services
       .close()
       .catch((err: unknown) => dialog.showErrorBox('Tessera could not save your annotations', (err as Error).message))
-      .finally(() => void slides.closeAll().finally(() => app.quit()));
+      .finally(() => app.quit());
   });
 }

@@ -1,6 +1,6 @@
 // The browser host: the same services as the desktop app, over HTTP + WebSocket. A thin transport:
-// `/slides/…` goes to the shared slide routes, `POST /api/<method>` and WebSocket `/api/events` to the
-// shared dispatcher, everything else to the compiled renderer.
+// `/slides/…` goes to the shared slide routes, `POST /api/<method>` to the shared dispatcher, WebSocket
+// `/api/events` carries the services' events to the renderer (one way), everything else is the compiled renderer.
 //
 // Safety: every request needs the host's random per-session access token, as Jupyter does (query
 // `?token=` in the printed URL, header `x-tessera-token`, or the HttpOnly SameSite=Strict cookie the first
@@ -17,6 +17,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ApiErrorPayload, TesseraApi, TesseraEvent } from '../contracts/tessera-api.js';
 import type { SlideService } from '../services/slide-service.js';
+import type { EventBus } from '../services/event-bus.js';
 import { dispatchApiCall } from '../services/tessera-services.js';
 import { handleTileRequest, type RouteResponse } from '../services/slide-routes.js';
 import { contentSecurityPolicy, serveStaticFile } from '../services/static-files.js';
@@ -25,6 +26,8 @@ import { rendererDir as defaultRendererDir } from '../services/app-paths.js';
 export interface BrowserHostOptions {
   api: TesseraApi;
   slides: SlideService;
+  /** The events to forward to every WebSocket; default the slide service's bus. */
+  events?: EventBus;
   /** 0 (default) picks a free port. */
   port?: number;
   /** Listen address; default 127.0.0.1. */
@@ -247,26 +250,11 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
         logProblem('closed a WebSocket after a bad frame', err.message);
         if (ws.readyState !== ws.CLOSED && ws.readyState !== ws.CLOSING) ws.close(1002);
       });
-      ws.on('message', (data) => {
-        let msg: { id?: unknown; method?: unknown; params?: unknown };
-        try {
-          msg = JSON.parse(String(data)) as typeof msg;
-        } catch {
-          return;
-        }
-        // Anything but {method: string, …} (null, numbers, arrays) is not a call: ignore it.
-        if (msg === null || typeof msg !== 'object' || typeof msg.method !== 'string') return;
-        const method = msg.method;
-        void dispatchApiCall(api, method, msg.params)
-          .then((out) => {
-            if (ws.readyState !== ws.OPEN) return;
-            ws.send(JSON.stringify(out.ok ? { id: msg.id, result: out.result } : { id: msg.id, error: safeError(out.status, out.error, method) }));
-          })
-          .catch((err: unknown) => logProblem(`WebSocket reply to ${method}`, err instanceof Error ? err.message : String(err)));
-      });
+      // Events flow one way, host → renderer; API calls go over HTTP (`POST /api/<method>`), one path to
+      // check. Whatever a client sends here is ignored.
     });
   });
-  const unsubscribe = slides.onEvent((event: TesseraEvent) => {
+  const unsubscribe = (options.events ?? slides.events).on((event: TesseraEvent) => {
     const data = JSON.stringify({ event });
     for (const ws of sockets) if (ws.readyState === ws.OPEN) ws.send(data);
   });

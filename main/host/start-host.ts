@@ -1,13 +1,12 @@
 // Wires the services to the browser host and opens the first slides: what `tessera serve`, `npm start`
 // (without Electron), the e2e tests and the bench share.
-import { RecentSlides } from '../services/recent-slides.js';
-import { SlideService, type SlideBackend } from '../services/slide-service.js';
-import { createTesseraApi } from '../services/tessera-services.js';
-import { createDefaultSlideBackend } from '../services/default-slide-backend.js';
+import type { SlideBackend, SlideService } from '../services/slide-service.js';
+import { composeServices } from '../services/compose-services.js';
+import type { EventBus } from '../services/event-bus.js';
 import { toApiError } from '../services/api-error.js';
 import { startBrowserHost, type BrowserHost } from './browser-host.js';
 import type { TesseraApi } from '../contracts/tessera-api.js';
-import { AnalysisService } from '../services/analysis-service.js';
+import type { AnalysisService } from '../services/analysis-service.js';
 
 export interface StartHostOptions {
   /** Slides to open first; none opens the built-in sample (unless `openSample` is false). */
@@ -23,6 +22,7 @@ export interface StartHostOptions {
 
 export interface TesseraHost extends BrowserHost {
   api: TesseraApi;
+  events: EventBus;
   slideService: SlideService;
   analysis: AnalysisService;
   /** Slides from the command line that did not open, as messages. */
@@ -30,10 +30,8 @@ export interface TesseraHost extends BrowserHost {
 }
 
 export async function startTesseraHost(options: StartHostOptions = {}): Promise<TesseraHost> {
-  const recent = new RecentSlides(options.recentFile === undefined ? RecentSlides.defaultFile() : options.recentFile);
-  const slideService = new SlideService(options.backend ?? createDefaultSlideBackend(), recent);
-  const analysis = new AnalysisService({ slides: slideService });
-  const api = createTesseraApi({ slides: slideService, transport: 'browser', analysis });
+  const services = composeServices({ transport: 'browser', backend: options.backend, recentFile: options.recentFile });
+  const { api, events, slides: slideService, analysis } = services;
   const failures: string[] = [];
   const paths = options.slides ?? [];
   for (const path of paths) {
@@ -53,6 +51,7 @@ export async function startTesseraHost(options: StartHostOptions = {}): Promise<
   const host = await startBrowserHost({
     api,
     slides: slideService,
+    events,
     port: options.port,
     host: options.host,
     rendererDir: options.rendererDir,
@@ -60,17 +59,14 @@ export async function startTesseraHost(options: StartHostOptions = {}): Promise<
   return {
     ...host,
     api,
+    events,
     slideService,
     analysis,
     failures,
     /** Rejects when some annotations could not be saved (after closing everything else). */
     async close() {
       await host.close();
-      try {
-        await analysis.close();
-      } finally {
-        await slideService.closeAll();
-      }
+      await services.close();
     },
   };
 }

@@ -58,9 +58,12 @@ import {
 import { ProbeLibrary, type NamedProbe } from './analysis-probes.js';
 import { ApiError } from './api-error.js';
 import type { SlideService } from './slide-service.js';
+import type { EventBus } from './event-bus.js';
 
 export interface AnalysisServiceOptions {
   slides: SlideService;
+  /** Where its events go; default the slide service's bus (the composition root passes the one bus). */
+  events?: EventBus;
   /** Annotations and probes live here; default: common/data-dir.ts (read at first use). */
   dataDir?: string;
   /** The embedding runtime; default a fresh EmbeddingService (user's models and cache), made at first use. */
@@ -116,11 +119,13 @@ export class AnalysisService {
   /** The slide whose viewport was reported last (the one in view). */
   private inView: string | null = null;
   private readonly unsubscribe: () => void;
+  private readonly events: EventBus;
 
   constructor(private readonly options: AnalysisServiceOptions) {
     this.slides = options.slides;
     this.embeddingService = options.embeddings;
-    this.unsubscribe = this.slides.onEvent((e) => {
+    this.events = options.events ?? options.slides.events;
+    this.unsubscribe = this.events.on((e) => {
       if (e.type === 'slides-changed') void this.forgetClosed(new Set(e.slides.map((s) => s.id)));
     });
   }
@@ -135,7 +140,7 @@ export class AnalysisService {
   }
 
   private emit(event: TesseraEvent): void {
-    this.slides.emit(event);
+    this.events.emit(event);
   }
 
   private get embeddings(): EmbeddingService {

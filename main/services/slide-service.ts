@@ -18,6 +18,7 @@ import { ApiError } from './api-error.js';
 import { RecentSlides } from './recent-slides.js';
 import { slideFileSize } from './slide-file-size.js';
 import { expandHome } from './file-browser.js';
+import { EventBus, type EventListener } from './event-bus.js';
 
 /** Where slides, tiles and the sample come from; the default wires the slide engine, tests pass fakes. */
 export interface SlideBackend {
@@ -44,20 +45,25 @@ interface OpenSlide {
 export interface SlideServiceOptions {
   /** Where per-slide user data (the pixel size the user set) is kept; default the Tessera data folder, read at each use. */
   dataDir?: string;
+  /** Where its events go (the composition root's bus); default a bus of its own. */
+  events?: EventBus;
 }
 
-export type SlideEventListener = (event: TesseraEvent) => void;
+export type SlideEventListener = EventListener;
 
 export class SlideService {
   private readonly slides = new Map<string, OpenSlide>();
   private readonly opening = new Map<string, Promise<OpenSlide>>();
-  private readonly listeners = new Set<SlideEventListener>();
+  /** The event channel it publishes on (shared with the other services when composed). */
+  readonly events: EventBus;
 
   constructor(
     private readonly backend: SlideBackend,
     readonly recent: RecentSlides = new RecentSlides(null),
     private readonly options: SlideServiceOptions = {},
-  ) {}
+  ) {
+    this.events = options.events ?? new EventBus();
+  }
 
   private get dataDir(): string {
     return this.options.dataDir ?? tesseraDataDir();
@@ -87,13 +93,13 @@ export class SlideService {
     return slide.fingerprint;
   }
 
+  /** Shorthands for `events.on` / `events.emit`. */
   onEvent(listener: SlideEventListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.events.on(listener);
   }
 
   emit(event: TesseraEvent): void {
-    for (const listener of this.listeners) listener(event);
+    this.events.emit(event);
   }
 
   list(): SlideSummary[] {
