@@ -16,6 +16,11 @@ export const importRules = {
     regex: String.raw`^(\.\./)+(host|electron)/`,
     message: 'Services import no transport (main/host/, main/electron/): the transports call the services.',
   },
+  /** Use cases (embed, train, apply, export) are what the CLI and the services call: they import neither. */
+  usecases: {
+    regex: String.raw`^(\.\./)+(services|host|electron|cli)/`,
+    message: 'Use cases import no services, transports or CLI code: those call the use cases (main/usecases/).',
+  },
   /** Format drivers are leaves: slide/ modules, common/ and libraries only. */
   formats: {
     regex: String.raw`^\.\./\.\./(?!slide/|common/)`,
@@ -51,10 +56,18 @@ export default tseslint.config(
     rules: restrict([importRules.renderer]),
   },
   {
-    files: ['main/services/**/*.ts', 'main/usecases/**/*.ts'],
+    files: ['main/services/**/*.ts'],
     rules: restrict(
       [importRules.servicesTransport],
       transportModules.map((name) => ({ name, message: importRules.servicesTransport.message })),
+    ),
+  },
+  {
+    files: ['main/usecases/**/*.ts'],
+    ignores: testFiles,
+    rules: restrict(
+      [importRules.usecases],
+      transportModules.map((name) => ({ name, message: importRules.usecases.message })),
     ),
   },
   {

@@ -12,7 +12,7 @@ import type { EmbeddingServiceOptions } from '../encoder/embedding-service.js';
 import { embeddingCacheDir } from '../encoder/model-folders.js';
 import { writeFileAtomic } from '../common/atomic-write.js';
 import { defaultClassName, exportHeatmap } from '../export/export-heatmap.js';
-import { slideHeatmap } from '../heatmap/slide-heatmap.js';
+import { applyProbeToSlide } from '../usecases/apply-probe-to-slide.js';
 import type { PatchProbabilities } from '../probe/apply-probe.js';
 import { EncoderSlideEmbedder } from '../services/encoder-slide-embedder.js';
 import { parseProbeFile } from '../probe/probe-file.js';
@@ -168,7 +168,7 @@ export async function cohortHeatmap(o: CohortHeatmapOptions): Promise<CohortRunR
           });
           const embedder = new EncoderSlideEmbedder(services.get());
           const { embeddings, probabilities, tissueAreaMm2, level0Mpp } = await (async () => {
-            const h = await slideHeatmap(embedder, slide.slide, probe, {
+            const h = await applyProbeToSlide(embedder, slide.slide, probe, {
               allTissue: true,
               signal: o.signal,
               onProgress: o.log.patches && ((p) => o.log.patches!(p, ctx.prefix)),

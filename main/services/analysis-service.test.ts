@@ -291,7 +291,7 @@ test('viewport: setViewport with mpps embeds only those magnifications', async (
   const { magnifications } = await analysis.encoderStatus();
   assert.ok(magnifications.length >= 2, `${magnifications}`);
   const only = Math.max(...magnifications); // the coarsest: fewest patches
-  const svc = analysis['embeddings'];
+  const svc = analysis['core'].embeddings;
   const ctx = await svc.slide(slides.info(slideId).path);
   const sizes = () => Promise.all(magnifications.map(async (m) => (await svc.store(ctx, m)).size));
   const before = await sizes();

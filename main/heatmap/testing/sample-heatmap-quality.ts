@@ -15,7 +15,7 @@ import { EncoderSlideEmbedder } from '../../services/encoder-slide-embedder.js';
 import { trainProbeFromSlides } from '../../probe/train-probe-from-slides.js';
 import { SAMPLE_SLIDE, SAMPLE_TUMOUR_REGIONS, ensureSampleSlide } from '../../sample/sample-slide.js';
 import { onTissue, probabilityRaster, rasterSmoothAt, rasterValueAt, refineRaster, type ProbabilityRaster } from '../probability-raster.js';
-import { slideHeatmap } from '../slide-heatmap.js';
+import { applyProbeToSlide } from '../../usecases/apply-probe-to-slide.js';
 
 type Xy = [number, number];
 const [, t2] = SAMPLE_TUMOUR_REGIONS.map((t) => t.polygon);
@@ -102,7 +102,7 @@ export async function sampleHeatmapQuality(pipeline: 'before' | 'after', cacheDi
       mpps,
       stride,
     });
-    const { embeddings, probabilities } = await slideHeatmap(embedder, slidePath, probe, { allTissue: true, stride });
+    const { embeddings, probabilities } = await applyProbeToSlide(embedder, slidePath, probe, { allTissue: true, stride });
     const tissue = pipeline === 'after' ? embeddings.tissue : undefined;
     const raster = probabilityRaster(probabilities, 'Tumour', embeddings.frame);
     const width = Math.ceil(SAMPLE_SLIDE.width / EVAL_PX);
