@@ -8,7 +8,8 @@ import h5wasm from 'h5wasm/node';
 import type { EmbeddingServiceOptions } from '../encoder/embedding-service.js';
 import { embeddingCacheDir } from '../encoder/model-folders.js';
 import { findModel } from '../encoder/model-registry.js';
-import { outputPathFor, writeEmbeddingsH5 } from '../encoder/write-embeddings.js';
+import { outputPathFor } from '../encoder/write-embeddings.js';
+import { embedSlide, writeSlideEmbeddings } from '../usecases/embed-slide.js';
 import { slideFingerprint } from '../slide/slide-fingerprint.js';
 import { cohortPaths, readRecord, writeRecord, type EmbedRecord } from './cohort-files.js';
 import { runCohort, recordCommon, type CohortRunOptions, type CohortRunResult } from './cohort-run.js';
@@ -128,26 +129,24 @@ export async function cohortEmbed(o: CohortEmbedOptions): Promise<CohortRunResul
           await service.useModel(o.modelId);
           if (service.model?.sha256 !== model.sha256)
             throw new Error(`encoder ${model.id} changed while the cohort ran`);
-          const sets = await service.embed(slide.slide, {
+          const embedded = await embedSlide(service, slide.slide, {
             mpps,
             signal: o.signal,
             onProgress: o.log.patches && ((p) => o.log.patches!(p, ctx.prefix)),
           });
+          const sets = embedded.sets;
           await cacheLock.release();
           cacheLock = undefined;
-          const sctx = await service.slide(slide.slide);
-          const finals = featurePaths(o.out, slide.id, mpps);
           const temps: string[] = [];
+          let finals: string[] = [];
           try {
-            for (const [k, set] of sets.entries()) {
-              const temp = join(
-                paths.featuresDir,
-                `.${slide.id}.${basename(finals[k])}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
-              );
+            // Each file is written to a temporary beside it, fsynced, and renamed only once all are written.
+            finals = await writeSlideEmbeddings(cohortPaths(o.out).features(slide.id), embedded, 'h5', (final) => {
+              const temp = join(paths.featuresDir, `.${slide.id}.${basename(final)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
               temps.push(temp);
-              await writeEmbeddingsH5(temp, set, { modelSha256: model.sha256, slideMpp: sctx.scale.mpp });
-              await fsyncFile(temp);
-            }
+              return temp;
+            });
+            for (const temp of temps) await fsyncFile(temp);
             await ctx.commit();
             for (const [k, temp] of temps.entries()) await rename(temp, finals[k]);
           } finally {
@@ -169,7 +168,7 @@ export async function cohortEmbed(o: CohortEmbedOptions): Promise<CohortRunResul
           ok = true;
           return {
             patches,
-            note: sctx.scale.assumed ? `no scale stated; level 0 assumed ${sctx.scale.mpp} µm/px` : undefined,
+            note: embedded.scale.assumed ? `no scale stated; level 0 assumed ${embedded.scale.mpp} µm/px` : undefined,
           };
         } finally {
           await cacheLock?.release();

@@ -4,7 +4,8 @@
 // (patch px between patch origins) asks: pipelines read this output, so its grid stays the plain one.
 import type { Command } from 'commander';
 import { EmbeddingService } from '../../encoder/embedding-service.js';
-import { formatOf, outputPathFor, writeEmbeddingsH5, writeEmbeddingsNpy } from '../../encoder/write-embeddings.js';
+import { formatOf } from '../../encoder/write-embeddings.js';
+import { embedSlide, scaleNote, writeSlideEmbeddings } from '../../usecases/embed-slide.js';
 import { progressBar } from '../embedding-progress.js';
 import { parseStride } from './probe.js';
 import { mppOverrideFlags, mppOverrideHelp, parseMppOverride } from '../mpp-override.js';
@@ -46,23 +47,18 @@ export function registerEmbed(program: Command): void {
         const runtime = service.runtime;
         process.stderr.write(`model ${model.id} on ${runtime?.provider ?? 'cpu'}\n`);
         for (const n of runtime?.notices ?? []) process.stderr.write(`notice: ${n}\n`);
-        const sets = await service.embed(slide, {
+        const embedded = await embedSlide(service, slide, {
           mpps,
           region: region && { x: region[0], y: region[1], width: region[2], height: region[3] },
           stride,
           signal: ac.signal,
           onProgress: progressBar(),
         });
-        const ctx = await service.slide(slide);
-        if (ctx.scale.assumed) process.stderr.write(`warning: ${slide} does not state its scale; assumed level 0 = ${ctx.scale.mpp} µm/px (set it with --mpp-override, or in the app's Slide panel)\n`);
-        else if (ctx.scale.source === 'user') process.stderr.write(`note: level 0 = ${ctx.scale.mpp} µm/px, as set for this slide in the app\n`);
-        for (const set of sets) {
-          const path = outputPathFor(opts.out, set.grid.mpp, sets.length);
-          const info = { modelSha256: model.sha256, slideMpp: ctx.scale.mpp };
-          if (format === 'h5') await writeEmbeddingsH5(path, set, info);
-          else await writeEmbeddingsNpy(path, set, info);
-          process.stdout.write(`wrote ${path}: ${set.coords.length / 2} patches × ${set.dim} at ${set.grid.mpp} µm/px\n`);
-        }
+        const note = scaleNote(slide, embedded.scale);
+        if (note) process.stderr.write(`${note}\n`);
+        const paths = await writeSlideEmbeddings(opts.out, embedded, format);
+        for (const [k, set] of embedded.sets.entries())
+          process.stdout.write(`wrote ${paths[k]}: ${set.coords.length / 2} patches × ${set.dim} at ${set.grid.mpp} µm/px\n`);
       } finally {
         process.off('SIGINT', onSignal);
         await service.close();
