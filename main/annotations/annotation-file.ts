@@ -3,10 +3,11 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../common/atomic-write.js';
 import { tesseraDataDir } from '../common/data-dir.js';
+import { annotationDocumentSchema, annotationFileVersion, annotationFormat } from '../common/schemas/annotation.js';
+import { parseOr } from '../common/schemas/issues.js';
 import type { AnnotationDocument } from './annotation-model.js';
-import { validateAnnotation } from './validate-annotation.js';
 
-export const annotationFileVersion = 1;
+export { annotationFileVersion };
 
 export function annotationFilePath(slideFingerprint: string, dataDir = tesseraDataDir()): string {
   if (!/^[A-Za-z0-9._-]+$/.test(slideFingerprint)) throw new Error(`slide fingerprint ${JSON.stringify(slideFingerprint)} is not a safe file name`);
@@ -14,18 +15,15 @@ export function annotationFilePath(slideFingerprint: string, dataDir = tesseraDa
 }
 
 export function serialiseDocument(doc: AnnotationDocument): string {
-  return JSON.stringify({ format: 'tessera-annotations', version: annotationFileVersion, ...doc });
+  return JSON.stringify({ format: annotationFormat, version: annotationFileVersion, ...doc });
 }
 
 export function parseDocument(text: string, source = 'annotation file'): AnnotationDocument {
-  const raw = JSON.parse(text) as Record<string, unknown>;
-  if (raw?.format !== 'tessera-annotations') throw new Error(`${source} is not a Tessera annotation file`);
+  const raw = JSON.parse(text) as Record<string, unknown> | null;
+  // Format and version first, in words of their own: a foreign or newer file is not "malformed".
+  if (raw?.format !== annotationFormat) throw new Error(`${source} is not a Tessera annotation file`);
   if (raw.version !== annotationFileVersion) throw new Error(`${source} has version ${String(raw.version)}; this Tessera reads version ${annotationFileVersion}`);
-  if (typeof raw.slideFingerprint !== 'string' || !Array.isArray(raw.classes) || !Array.isArray(raw.annotations)) {
-    throw new Error(`${source} lacks slideFingerprint, classes or annotations`);
-  }
-  raw.annotations.forEach((a, i) => validateAnnotation(a, `${source}: annotation ${i}`));
-  return { slideFingerprint: raw.slideFingerprint, classes: raw.classes, annotations: raw.annotations } as AnnotationDocument;
+  return parseOr(annotationDocumentSchema, raw, (message) => new Error(`${source}: ${message}`));
 }
 
 /** The saved document, or null when the slide has none yet. */

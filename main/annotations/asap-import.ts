@@ -1,6 +1,8 @@
 // ASAP XML import: ASAP_Annotations/Annotations/Annotation[@Type, @PartOfGroup]/Coordinates/Coordinate[@Order, @X, @Y],
 // groups (AnnotationGroups/Group[@Name, @Color]) become classes.
 import { XMLParser } from 'fast-xml-parser';
+import { geometrySchema } from '../common/schemas/geometry.js';
+import { parseOr } from '../common/schemas/issues.js';
 import { AnnotationImportError, type ImportedAnnotations } from './annotation-import-error.js';
 import { newAnnotationId, type Annotation, type AnnotationClass, type AnnotationGeometry, type Point, type Rgb } from './annotation-model.js';
 
@@ -58,6 +60,8 @@ export function importAsapXml(text: string): ImportedAnnotations {
         fail(`unsupported Type ${JSON.stringify(type)} (expected Polygon, Spline, Rectangle, Dot or PointSet)`);
         return;
     }
+    // The rules every geometry meets (coordinates within ±1e9 px, 3 distinct ring positions): the shared schema.
+    geometry = parseOr(geometrySchema, geometry, (problem) => new AnnotationImportError('asap-xml', label, problem));
     if (!classes.has(group)) classes.set(group, { name: group, colour: hexColour(a['@Color']) ?? [128, 128, 128] });
     const annotation: Annotation = { id: newAnnotationId(), className: group, geometry };
     if (a['@Name'] !== undefined) annotation.name = String(a['@Name']);

@@ -1,8 +1,17 @@
 // QuPath-compatible GeoJSON import: a FeatureCollection (or Feature, or array of Features) in level-0 px,
 // `properties.classification {name, color | colorRGB}`, `isLocked`, Polygon/MultiPolygon/Point/MultiPoint/LineString.
+// Coordinates are checked by the shared geometry schemas (main/common/schemas/geometry.ts): the same rules as
+// the API and Tessera's own file, and messages that name the position, e.g. `coordinates[0][3]`.
+import * as v from 'valibot';
+import {
+  linePointsSchema,
+  polygonRingsSchema,
+  polygonsSchema,
+  positionSchema,
+} from '../common/schemas/geometry.js';
+import { describeIssue, fieldLabel, firstIssueOnly, preview } from '../common/schemas/issues.js';
 import { AnnotationImportError, type ImportedAnnotations } from './annotation-import-error.js';
 import { ringSelfIntersects } from './geometry.js';
-import { MAX_COORDINATE } from './validate-annotation.js';
 import { newAnnotationId, type Annotation, type AnnotationClass, type AnnotationGeometry, type Point, type Rgb } from './annotation-model.js';
 
 export const unclassified = 'Unclassified';
@@ -83,64 +92,47 @@ function readColour(c: unknown, fail: (p: string) => never, what: string): Rgb {
 /** How deep GeoJSON may nest: MultiPolygon coordinates are 4 arrays deep, GeometryCollections rarely nest at all. */
 const MAX_COLLECTION_DEPTH = 16;
 
-/** A short text of a JSON value for a message, safe on values nested arbitrarily deep. */
-function preview(v: unknown): string {
-  let depth = 0;
-  for (let x = v; Array.isArray(x) && depth <= 8; x = x[0]) depth++;
-  if (depth > 8) return 'arrays nested more than 8 deep';
-  try {
-    return JSON.stringify(v)?.slice(0, 60) ?? String(v);
-  } catch {
-    return typeof v;
-  }
-}
-
 function readGeometry(g: unknown, fail: (p: string) => never, warn: (w: string) => void, depth = 0): AnnotationGeometry | null {
   const geom = g as { type?: unknown; coordinates?: unknown; geometries?: unknown } | null;
   if (!geom || typeof geom !== 'object') fail('has no geometry');
   if (depth > MAX_COLLECTION_DEPTH) fail(`has GeometryCollections nested more than ${MAX_COLLECTION_DEPTH} deep`);
-  const point = (p: unknown, path: string): Point => {
-    if (!Array.isArray(p) || p.length < 2 || typeof p[0] !== 'number' || typeof p[1] !== 'number' || !Number.isFinite(p[0]) || !Number.isFinite(p[1])) {
-      fail(`${path} is not a finite [x, y] position: ${preview(p)}`);
-    }
-    if (Math.abs(p[0]) > MAX_COORDINATE || Math.abs(p[1]) > MAX_COORDINATE) {
-      fail(`${path} is [${p[0]}, ${p[1]}]: level-0 pixel coordinates must be finite and within ±1e9`);
-    }
-    return [p[0], p[1]];
+  /** The coordinates as `schema` reads them, or a failure naming the position (`coordinates[0][3] is …`). */
+  const read = <S extends v.GenericSchema>(schema: S, c: unknown): v.InferOutput<S> => {
+    const r = v.safeParse(schema, c, firstIssueOnly);
+    return r.success ? r.output : fail(describeIssue(r.issues[0], fieldLabel, 'coordinates'));
   };
-  const ring = (r: unknown, path: string): Point[] => {
-    if (!Array.isArray(r)) fail(`${path} is not an array of positions`);
-    const pts = (r as unknown[]).map((p, i) => point(p, `${path}[${i}]`));
-    const last = pts[pts.length - 1];
-    if (pts.length > 1 && last[0] === pts[0][0] && last[1] === pts[0][1]) pts.pop(); // GeoJSON closes rings
-    if (pts.length < 3) fail(`${path} has fewer than 3 distinct positions`);
-    if (ringSelfIntersects(pts)) warn(`${path} crosses itself (a self-intersecting ring): imported as drawn; its area and inside may not be what was meant`);
-    return pts;
-  };
-  const polygon = (p: unknown, path: string): Point[][] => {
-    if (!Array.isArray(p) || p.length === 0) fail(`${path} has no rings`);
-    return (p as unknown[]).map((r, i) => ring(r, `${path}[${i}]`));
-  };
+  // Self-intersection is allowed (QuPath can draw a bow tie) but said, since its area is then ambiguous.
+  const warnCrossing = (rings: Point[][], path: string) =>
+    rings.forEach((r, i) => {
+      if (ringSelfIntersects(r)) warn(`${path}[${i}] crosses itself (a self-intersecting ring): imported as drawn; its area and inside may not be what was meant`);
+    });
   const c = geom.coordinates;
   switch (geom.type) {
-    case 'Polygon':
-      return { type: 'polygon', rings: polygon(c, 'coordinates') };
-    case 'MultiPolygon':
-      if (!Array.isArray(c) || c.length === 0) fail('MultiPolygon has no polygons');
-      return { type: 'multipolygon', polygons: (c as unknown[]).map((p, i) => polygon(p, `coordinates[${i}]`)) };
+    case 'Polygon': {
+      const rings = read(polygonRingsSchema, c);
+      warnCrossing(rings, 'coordinates');
+      return { type: 'polygon', rings };
+    }
+    case 'MultiPolygon': {
+      const polygons = read(polygonsSchema, c);
+      polygons.forEach((rings, i) => warnCrossing(rings, `coordinates[${i}]`));
+      return { type: 'multipolygon', polygons };
+    }
     case 'Point': {
-      const [x, y] = point(c, 'coordinates');
+      const [x, y] = read(positionSchema, c);
       return { type: 'point', x, y };
     }
-    case 'MultiPoint':
-      if (!Array.isArray(c)) fail('MultiPoint coordinates is not an array');
-      return { type: 'points', points: (c as unknown[]).map((p, i) => point(p, `coordinates[${i}]`)) };
-    case 'LineString': {
-      if (!Array.isArray(c)) fail('LineString coordinates is not an array');
-      const points = (c as unknown[]).map((p, i) => point(p, `coordinates[${i}]`));
-      if (points.length < 2) fail('LineString has fewer than 2 positions');
-      return { type: 'line', points };
+    case 'MultiPoint': {
+      const points = read(v.array(positionSchema, 'is not a list of positions'), c);
+      // A point set needs a point: an empty MultiPoint (which older Tessera imported as an empty set) is skipped.
+      if (points.length === 0) {
+        warn('skipped an empty MultiPoint (no positions)');
+        return null;
+      }
+      return { type: 'points', points };
     }
+    case 'LineString':
+      return { type: 'line', points: read(linePointsSchema, c) };
     case 'MultiLineString':
       warn(`skipped a ${geom.type} (line annotations are not supported)`);
       return null;
@@ -157,6 +149,6 @@ function readGeometry(g: unknown, fail: (p: string) => never, warn: (w: string) 
       return polys.length === 1 ? { type: 'polygon', rings: polys[0] } : { type: 'multipolygon', polygons: polys };
     }
     default:
-      return fail(`unsupported geometry type ${JSON.stringify(geom.type)}`);
+      return fail(`unsupported geometry type ${preview(geom.type)}`);
   }
 }

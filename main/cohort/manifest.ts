@@ -3,6 +3,9 @@
 // with -2, -3, …), and any other columns, carried into summaries unchanged.
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
+import * as v from 'valibot';
+import { cohortRowSchema } from '../common/schemas/cohort-manifest.js';
+import { firstIssueOnly } from '../common/schemas/issues.js';
 import { parseCsv } from './csv.js';
 
 export interface CohortSlide {
@@ -22,8 +25,6 @@ export interface CohortManifest {
   columns: string[];
   slides: CohortSlide[];
 }
-
-const idPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 
 /** The default id of a slide path: its name without the extension (`.ome.tiff` counts as one), made file-safe. */
 export function defaultSlideId(slidePath: string): string {
@@ -48,15 +49,16 @@ export function parseManifest(text: string, path: string): CohortManifest {
   const pending: { slide: string; id?: string; columns: Record<string, string>; line: number }[] = [];
   rows.slice(1).forEach((r, k) => {
     const line = k + 2;
-    const slide = (r[slideCol] ?? '').trim();
-    if (!slide) throw new Error(`${path}: row ${line} has no slide`);
-    if (r.length > header.length && r.slice(header.length).some((v) => v.trim() !== '')) {
+    const row = v.safeParse(cohortRowSchema, { slide: r[slideCol] ?? '', id: idCol >= 0 ? (r[idCol] ?? '') : undefined }, firstIssueOnly);
+    if (!row.success) {
+      const message = row.issues[0].message;
+      throw new Error(`${path}: row ${line}${message.startsWith('id ') ? ': ' : ' '}${message}`);
+    }
+    const { slide, id } = row.output;
+    if (r.length > header.length && r.slice(header.length).some((f) => f.trim() !== '')) {
       throw new Error(`${path}: row ${line} has ${r.length} fields, the header ${header.length}`);
     }
-    const id = idCol >= 0 ? (r[idCol] ?? '').trim() : '';
     if (id) {
-      if (!idPattern.test(id))
-        throw new Error(`${path}: row ${line}: id "${id}" must be letters, digits, ".", "_" or "-" (it names files)`);
       if (explicit.has(id)) throw new Error(`${path}: row ${line}: id "${id}" appears twice`);
       explicit.add(id);
     }

@@ -1,20 +1,41 @@
 // Colour maps for probabilities in [0, 1] (viridis, magma: perceptually uniform; jet: familiar) and the
-// opacity ramp: pure, shared by the heatmap renderer (main/heatmap/colour-maps.ts) and the viewer.
+// opacity ramp: pure, shared by the heatmap renderer (main/heatmap/colour-maps.ts), the exports, the CLI,
+// the contract's `HeatmapColourMap` and the viewer. `colourMaps` is the one list: adding an entry there is
+// all a new colour map takes (colour-maps.test.ts checks that every consumer offers the same names).
 
-export type ColourMapName = 'viridis' | 'magma' | 'jet';
+export interface ColourMapEntry {
+  /** What the API, the CLI's --colour-map and the viewer's menu call it. */
+  readonly name: string;
+  /** Evenly spaced stops low → high, linearly interpolated between. */
+  readonly stops: readonly (readonly [number, number, number])[];
+}
 
-// Nine evenly spaced stops of each map (matplotlib's values), linearly interpolated between.
-const stops: Record<ColourMapName, [number, number, number][]> = {
-  viridis: [[68, 1, 84], [71, 44, 122], [59, 81, 139], [44, 113, 142], [33, 144, 141], [39, 173, 129], [92, 200, 99], [170, 220, 50], [253, 231, 37]],
-  magma: [[0, 0, 4], [28, 16, 68], [79, 18, 123], [129, 37, 129], [181, 54, 122], [229, 80, 100], [251, 135, 97], [254, 194, 135], [252, 253, 191]],
-  jet: [[0, 0, 128], [0, 0, 255], [0, 128, 255], [0, 255, 255], [128, 255, 128], [255, 255, 0], [255, 128, 0], [255, 0, 0], [128, 0, 0]],
-}; // prettier-ignore
+// Nine evenly spaced stops of each map (matplotlib's values).
+export const colourMaps = [
+  { name: 'viridis', stops: [[68, 1, 84], [71, 44, 122], [59, 81, 139], [44, 113, 142], [33, 144, 141], [39, 173, 129], [92, 200, 99], [170, 220, 50], [253, 231, 37]] },
+  { name: 'magma', stops: [[0, 0, 4], [28, 16, 68], [79, 18, 123], [129, 37, 129], [181, 54, 122], [229, 80, 100], [251, 135, 97], [254, 194, 135], [252, 253, 191]] },
+  { name: 'jet', stops: [[0, 0, 128], [0, 0, 255], [0, 128, 255], [0, 255, 255], [128, 255, 128], [255, 255, 0], [255, 128, 0], [255, 0, 0], [128, 0, 0]] },
+] as const satisfies readonly ColourMapEntry[]; // prettier-ignore
 
-export const colourMapNames = Object.keys(stops) as ColourMapName[];
+export type ColourMapName = (typeof colourMaps)[number]['name'];
+
+export const colourMapNames: readonly ColourMapName[] = colourMaps.map((m) => m.name);
+
+/** The map drawn when none is chosen. */
+export const defaultColourMap: ColourMapName = 'viridis';
+
+export function isColourMapName(name: unknown): name is ColourMapName {
+  return typeof name === 'string' && (colourMapNames as readonly string[]).includes(name);
+}
+
+/** "viridis, magma or jet", for help texts and messages. */
+export function colourMapList(): string {
+  return colourMapNames.length < 2 ? colourMapNames.join('') : `${colourMapNames.slice(0, -1).join(', ')} or ${colourMapNames[colourMapNames.length - 1]}`;
+}
 
 /** A 256-entry RGB lookup table. */
 export function colourMapTable(name: ColourMapName): Uint8Array {
-  const s = stops[name];
+  const s = colourMaps.find((m) => m.name === name)?.stops as ColourMapEntry['stops'] | undefined;
   if (!s) throw new Error(`unknown colour map ${JSON.stringify(name)} (known: ${colourMapNames.join(', ')})`);
   const lut = new Uint8Array(256 * 3);
   for (let i = 0; i < 256; i++) {

@@ -33,3 +33,34 @@ test('a complete manifest validates; each missing or wrong field is a manifest-i
     );
   }
 });
+
+test('manifest messages name the field; fields this Tessera does not know are kept', () => {
+  const good = defaultEncoderModel().manifest;
+  const message = (change: (m: any) => void): string => {
+    const m = structuredClone(good) as any;
+    change(m);
+    try {
+      validateManifest(m, 'models/x/manifest.json');
+    } catch (err) {
+      assert.ok(err instanceof ModelError && err.code === 'manifest-invalid');
+      return err.message;
+    }
+    return 'accepted';
+  };
+  assert.equal(message((m) => (m.input.size = 12000)), 'models/x/manifest.json: `input.size` must be an integer from 8 to 4096');
+  assert.equal(message((m) => (m.input.mean[1] = '0.5')), 'models/x/manifest.json: `input.mean` must be 3 numbers');
+  assert.equal(message((m) => delete m.output), 'models/x/manifest.json: `output` is missing');
+  assert.equal(message((m) => (m.externalData = { file: 'w.data', sha256: 'ABC' })), 'models/x/manifest.json: `externalData.sha256` must be 64 lowercase hex digits');
+  assert.equal(
+    (() => {
+      try {
+        validateManifest('text', 'm.json');
+      } catch (err) {
+        return (err as Error).message;
+      }
+    })(),
+    'm.json: is not a JSON object',
+  );
+  const newer = { ...structuredClone(good), futureField: { a: 1 } };
+  assert.deepEqual((validateManifest(newer, 'm') as unknown as typeof newer).futureField, { a: 1 });
+});

@@ -1,7 +1,7 @@
 // Heatmap pictures aligned to the slide: PNG at a chosen downsample, and a tiled pyramidal TIFF whose
 // resolution tags carry the slide's µm/px × downsample, so viewers overlay it on the slide at the right scale.
 import sharp from 'sharp';
-import { colourMapTable, renderRaster, type RenderOptions } from '../heatmap/colour-maps.js';
+import { colourMapTable, defaultColourMap, renderRaster, type RenderOptions } from '../heatmap/colour-maps.js';
 import type { ProbabilityRaster } from '../heatmap/probability-raster.js';
 
 export interface SlideFrame {
@@ -95,7 +95,7 @@ export async function heatmapOverlayPng(
     }
   }
   // Legend strip: the colour bar and the scale bar painted as pixels, the words as SVG text over them.
-  const lut = colourMapTable(options.colourMap ?? 'viridis');
+  const lut = colourMapTable(options.colourMap ?? defaultColourMap);
   const top = height;
   const bar = COLOUR_BAR;
   for (let y = 0; y < bar.height; y++) {

@@ -1,17 +1,28 @@
 // Every export goes through here: atomic, never over an existing file unless asked, only at an absolute
-// path and only as a regular file (never over a device, FIFO or folder).
-import { extname } from 'node:path';
+// path and only as a regular file (never over a device, FIFO or folder). Which format a path asks for is
+// read from the one list of formats (main/common/export-formats.ts).
 import { writeFileAtomic } from '../common/atomic-write.js';
 import { checkExportTarget, checkReplaceable } from '../common/export-target.js';
+import { exportExtensionList, exportFormatOfName, exportFormats } from '../common/export-formats.js';
 
-export type ExportFormat = 'png' | 'tif' | 'geojson' | 'csv' | 'html';
+export type ExportFormatEntry = (typeof exportFormats)[number];
 
-export function exportFormatOf(path: string): ExportFormat {
-  const ext = extname(path).toLowerCase().slice(1);
-  const map: Record<string, ExportFormat> = { png: 'png', tif: 'tif', tiff: 'tif', geojson: 'geojson', json: 'geojson', csv: 'csv', html: 'html', htm: 'html' };
-  const f = map[ext];
-  if (!f) throw new Error(`cannot tell the export format from ${JSON.stringify(path)}: use .png, .tif, .geojson, .csv or .html`);
+/**
+ * A format's short name, its default extension ('tif' for the format whose id is 'tiff'): what
+ * `tessera heatmap` prints ("wrote tif out.tif") and what older callers compare. Prefer the entry's `id`.
+ */
+export type ExportFormat = ExportFormatEntry['extensions'][0];
+
+/** The format a path's extension picks; throws (a plain Error, as before) naming the extensions known. */
+export function exportFormatFor(path: string): ExportFormatEntry {
+  const f = exportFormatOfName(path);
+  if (!f) throw new Error(`cannot tell the export format from ${JSON.stringify(path)}: use ${exportExtensionList()}`);
   return f;
+}
+
+/** The short name of the format a path's extension picks (see ExportFormat). */
+export function exportFormatOf(path: string): ExportFormat {
+  return exportFormatFor(path).extensions[0];
 }
 
 /** Throws ExportTargetError (relative path, NUL byte, not a regular file there) before writing anything. */

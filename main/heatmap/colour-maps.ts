@@ -1,10 +1,10 @@
-// Colour maps for probabilities in [0, 1] (viridis, magma: perceptually uniform; jet: familiar), and
-// rendering a raster region to RGBA with an optional threshold.
+// Rendering a raster region to RGBA with a colour map (the one list: main/common/colour-maps.ts) and an
+// optional threshold.
 import type { TissueMask } from '../encoder/tissue-mask.js';
-import { colourMapTable, opacityRamp, type ColourMapName } from '../common/colour-maps.js';
+import { colourMapTable, defaultColourMap, opacityRamp, type ColourMapName } from '../common/colour-maps.js';
 import { onTissue, rasterSmoothAt, rasterValueAt, type ProbabilityRaster } from './probability-raster.js';
 
-export { colourMapNames, colourMapTable, opacityRamp, type ColourMapName } from '../common/colour-maps.js';
+export { colourMapNames, colourMapTable, defaultColourMap, isColourMapName, opacityRamp, type ColourMapName } from '../common/colour-maps.js';
 
 export interface RenderOptions {
   colourMap?: ColourMapName;
@@ -25,7 +25,7 @@ export interface RenderOptions {
  * pixel centres: pixel (u, v) shows the raster at level-0 ((u + ½)·downsample, (v + ½)·downsample).
  */
 export function renderRaster(r: ProbabilityRaster, width: number, height: number, downsample: number, options: RenderOptions = {}): Buffer {
-  const lut = colourMapTable(options.colourMap ?? 'viridis');
+  const lut = colourMapTable(options.colourMap ?? defaultColourMap);
   const threshold = options.threshold ?? 0;
   const alpha = options.opacity ?? 255;
   const smooth = options.smooth ?? true;

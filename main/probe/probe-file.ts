@@ -1,45 +1,23 @@
 // The probe file: a self-describing JSON a pathologist can share; refuses to be applied to another encoder.
+// Its shape is one schema (main/common/schemas/probe-file.ts); a file that does not fit is a ProbeFileError
+// naming the field, e.g. `probe.json: standardisation.std[3] must be a finite number`.
 import { readFile } from 'node:fs/promises';
+import type * as v from 'valibot';
 import { writeFileAtomic } from '../common/atomic-write.js';
+import { parseOr } from '../common/schemas/issues.js';
+import { probeEncoderSchema, probeFileSchema, probeFormat, probeVersion, type ProbeFileOutput } from '../common/schemas/probe-file.js';
 import type { AnnotationClass } from '../annotations/annotation-model.js';
 import type { FittedProbe } from './fit-probe.js';
 import type { LogisticRegressionModel } from './logistic-regression.js';
-import type { ProbeMetrics } from './metrics.js';
 import type { Standardisation } from './standardise.js';
 
-export const probeFormat = 'tessera-probe';
-export const probeVersion = 1;
+export { probeFormat, probeVersion };
 
-export interface ProbeEncoder {
-  modelId: string;
-  /** SHA-256 of the encoder weights, from its manifest: same id, other weights is another encoder. */
-  checksum: string | null;
-}
+/** What a probe reads: the encoder model and the SHA-256 of its weights (same id, other weights is another encoder). */
+export type ProbeEncoder = v.InferOutput<typeof probeEncoderSchema>;
 
-export interface ProbeFile {
-  format: typeof probeFormat;
-  version: typeof probeVersion;
-  encoder: ProbeEncoder;
-  /** µm/px of each concatenated block, finest first (see assemble-features.ts). */
-  magnifications: number[];
-  dim: number;
-  classes: AnnotationClass[];
-  standardisation: { mean: number[]; std: number[] };
-  /** [K][dim] on standardised features. */
-  weights: number[][];
-  bias: number[];
-  l2: number;
-  metrics: { crossValidation: (ProbeMetrics & { folds: number }) | null; perClassCount: number[] };
-  training: {
-    /** `name`: the slide's file name when it was trained (absent in older probe files). */
-    slides: { slideFingerprint: string; annotationIds: string[]; name?: string }[];
-    /** Patch px between patch origins of the training grid (absent in older files: the patch size). */
-    stride?: number;
-    patchCount: number;
-    createdAt: string;
-    warnings: string[];
-  };
-}
+/** The file's fields, as its schema (main/common/schemas/probe-file.ts) reads them. */
+export type ProbeFile = ProbeFileOutput;
 
 export function probeFileFrom(
   fitted: FittedProbe,
@@ -92,30 +70,27 @@ export class ProbeFileError extends Error {
 }
 
 export function parseProbeFile(text: string, source = 'probe file'): ProbeFile {
-  let p: ProbeFile;
+  let raw: { format?: unknown; version?: unknown } | null;
   try {
-    p = JSON.parse(text) as ProbeFile;
+    raw = JSON.parse(text) as typeof raw;
   } catch (err) {
     throw new ProbeFileError(`${source} is not JSON (${(err as Error).message})`);
   }
-  if (p?.format !== probeFormat) throw new ProbeFileError(`${source} is not a Tessera probe`);
-  if (p.version !== probeVersion) throw new ProbeFileError(`${source} has probe version ${String(p.version)}; this Tessera reads ${probeVersion}`);
-  const K = p.classes?.length ?? 0;
-  const okVec = (v: unknown, n: number) => Array.isArray(v) && v.length === n && v.every((x) => typeof x === 'number' && Number.isFinite(x));
-  if (K < 2 || !okVec(p.bias, K) || !Array.isArray(p.weights) || p.weights.length !== K || !p.weights.every((w) => okVec(w, p.dim))) {
-    throw new ProbeFileError(`${source}: weights do not match ${K} classes × ${p.dim} features`);
-  }
-  if (!okVec(p.standardisation?.mean, p.dim) || !okVec(p.standardisation?.std, p.dim)) throw new ProbeFileError(`${source}: standardisation does not match ${p.dim} features`);
-  if (typeof p.encoder?.modelId !== 'string') throw new ProbeFileError(`${source}: no encoder model id`);
-  return p;
+  // Format and version first, in words of their own: a foreign or newer file is not "malformed".
+  if (raw?.format !== probeFormat) throw new ProbeFileError(`${source} is not a Tessera probe`);
+  if (raw.version !== probeVersion) throw new ProbeFileError(`${source} has probe version ${String(raw.version)}; this Tessera reads ${probeVersion}`);
+  return parseOr(probeFileSchema, raw, (message) => new ProbeFileError(`${source}: ${message}`));
 }
 
 export async function readProbeFile(path: string): Promise<ProbeFile> {
   return parseProbeFile(await readFile(path, 'utf8'), path);
 }
 
+/** Writes the probe, after checking that the file will read back (a NaN weight would be written as null). */
 export async function writeProbeFile(path: string, probe: ProbeFile, options: { overwrite?: boolean } = {}): Promise<void> {
-  await writeFileAtomic(path, `${JSON.stringify(probe, null, 1)}\n`, { overwrite: options.overwrite ?? false });
+  const text = `${JSON.stringify(probe, null, 1)}\n`;
+  parseOr(probeFileSchema, JSON.parse(text), (message) => new ProbeFileError(`the probe cannot be saved as ${path}: ${message}`));
+  await writeFileAtomic(path, text, { overwrite: options.overwrite ?? false });
 }
 
 export function probeModel(p: ProbeFile): { model: LogisticRegressionModel; standardisation: Standardisation } {

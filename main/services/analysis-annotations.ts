@@ -4,13 +4,7 @@
 import { withClasses } from '../annotations/annotation-classes.js';
 import type { AnnotationCommand } from '../annotations/annotation-commands.js';
 import { AnnotationImportError } from '../annotations/annotation-import-error.js';
-import {
-  newAnnotationId,
-  type Annotation,
-  type AnnotationDocument,
-  type AnnotationGeometry,
-  type Rgb,
-} from '../annotations/annotation-model.js';
+import { newAnnotationId, type Annotation, type AnnotationDocument, type AnnotationGeometry, type Rgb } from '../annotations/annotation-model.js';
 import type { AnnotationSaveState, AnnotationStore } from '../annotations/annotation-store.js';
 import { exportGeoJson } from '../annotations/geojson-export.js';
 import { planImport, type ImportMode } from '../annotations/merge-imported.js';
@@ -24,6 +18,17 @@ import {
   renameClassCommand,
 } from '../annotations/class-edits.js';
 import { isAbsolute } from 'node:path';
+import * as v from 'valibot';
+import {
+  annotationIdsSchema,
+  classNameSchema,
+  colourSchema,
+  flagSchema,
+  geometryInputSchema,
+  geometryListSchema,
+  importModeSchema,
+  readParam,
+} from '../common/schemas/api-params.js';
 import { FileExistsError } from '../common/atomic-write.js';
 import { writeExport } from '../export/write-export.js';
 import type { AnnotationDelta, AnnotationSnapshot } from '../contracts/analysis.js';
@@ -80,20 +85,14 @@ export class SlideAnnotations {
   add(className: unknown, geometry: unknown): AnnotationDelta {
     const name = className === undefined ? 'Tumour' : checkClassName(className);
     const annotation: Annotation = { id: newAnnotationId(), className: name, geometry: cleanGeometry(geometry) };
-    validateAnnotation(annotation, 'annotation');
     return this.run(withClassCommand(this.store.doc, name, { kind: 'add', annotations: [annotation] }));
   }
 
   /** Several annotations of one class as one undoable step (one batch command): label by example. */
   addMany(className: unknown, geometries: unknown): AnnotationDelta {
-    if (!Array.isArray(geometries) || geometries.length === 0 || geometries.length > 10_000)
-      throw new ApiError('invalid-argument', 'Parameter "geometries" must be a list of 1–10000 geometries');
+    const list = param(geometryListSchema, geometries, 'geometries');
     const name = className === undefined ? 'Tumour' : checkClassName(className);
-    const annotations: Annotation[] = geometries.map((g, i) => {
-      const annotation: Annotation = { id: newAnnotationId(), className: name, geometry: cleanGeometry(g) };
-      validateAnnotation(annotation, `geometries[${i}]`);
-      return annotation;
-    });
+    const annotations: Annotation[] = list.map((geometry) => ({ id: newAnnotationId(), className: name, geometry }));
     return this.run(withClassCommand(this.store.doc, name, { kind: 'add', annotations }));
   }
 
@@ -103,12 +102,10 @@ export class SlideAnnotations {
       throw new ApiError('invalid-argument', 'Give a new geometry, class name, name or note');
     const after: Annotation = { ...before };
     for (const key of ['name', 'note'] as const) {
-      const v = text[key];
-      if (v === undefined) continue;
-      if (typeof v !== 'string' || v.length > (key === 'name' ? 200 : 5000))
-        throw new ApiError('invalid-argument', `The ${key} must be text (at most ${key === 'name' ? 200 : 5000} characters)`);
-      if (v.trim() === '') delete after[key];
-      else after[key] = key === 'name' ? v.trim() : v;
+      if (text[key] === undefined) continue;
+      const value = param(key === 'name' ? nameSchema : noteSchema, text[key], key);
+      if (value.trim() === '') delete after[key];
+      else after[key] = key === 'name' ? value.trim() : value;
     }
     if (geometry !== undefined) {
       if (before.locked) throw new ApiError('locked', 'This annotation is locked: unlock it before reshaping it');
@@ -117,15 +114,13 @@ export class SlideAnnotations {
       after.geometry = cleanGeometry(geometry);
     }
     if (className !== undefined) after.className = checkClassName(className);
-    validateAnnotation(after, 'annotation');
+    validateAnnotation(after, 'annotation'); // the edited whole, as it will be saved
     return this.run(withClassCommand(this.store.doc, after.className, { kind: 'replace', before, after }));
   }
 
   remove(ids: unknown): AnnotationDelta {
-    if (!Array.isArray(ids) || ids.length === 0)
-      throw new ApiError('invalid-argument', 'Parameter "ids" must be a non-empty list of annotation ids');
     // An id listed twice (a double click, a retried request) is deleted once.
-    const annotations = [...new Set<unknown>(ids)].map((id) => this.find(id));
+    const annotations = [...new Set<unknown>(param(annotationIdsSchema, ids, 'ids'))].map((id) => this.find(id));
     return this.run({ kind: 'remove', annotations });
   }
 
@@ -138,7 +133,7 @@ export class SlideAnnotations {
   }
 
   setClass(name: unknown, colour: unknown): AnnotationDelta {
-    const n = checkClassName(name);
+    const n = checkClassName(name, 'name');
     const rgb = checkColour(colour);
     const before = this.store.doc.classes;
     const after = before.some((c) => c.name === n)
@@ -149,22 +144,19 @@ export class SlideAnnotations {
 
   /** One class edit (see the contract's editAnnotationClass), as one undoable step. */
   editClass(p: Record<string, unknown>): AnnotationDelta {
-    const name = checkClassName(p.name);
+    const name = checkClassName(p.name, 'name');
     const doc = this.store.doc;
     let cmd: AnnotationCommand;
     try {
       if (p.create === true) cmd = addClassCommand(doc, name, p.colour === undefined ? undefined : checkColour(p.colour));
-      else if (p.rename !== undefined) cmd = renameClassCommand(doc, name, checkClassName(p.rename));
+      else if (p.rename !== undefined) cmd = renameClassCommand(doc, name, checkClassName(p.rename, 'rename'));
       else if (p.delete !== undefined) {
         const d = (p.delete ?? {}) as Record<string, unknown>;
         if (d.annotations === 'delete') cmd = deleteClassCommand(doc, name, { annotations: 'delete' });
-        else if (d.annotations === 'move') cmd = deleteClassCommand(doc, name, { annotations: 'move', to: checkClassName(d.to) });
+        else if (d.annotations === 'move') cmd = deleteClassCommand(doc, name, { annotations: 'move', to: checkClassName(d.to, 'delete.to') });
         else throw new ApiError('invalid-argument', 'Say what happens to the annotations: "delete" them or "move" them to another class');
       } else {
-        const flag = (v: unknown, key: string): boolean | undefined => {
-          if (v === undefined || typeof v === 'boolean') return v;
-          throw new ApiError('invalid-argument', `Parameter "${key}" must be true or false`);
-        };
+        const flag = (value: unknown, key: string): boolean | undefined => (value === undefined ? undefined : param(flagSchema, value, key));
         const change = {
           colour: p.colour === undefined ? undefined : checkColour(p.colour),
           hidden: flag(p.hidden, 'hidden'),
@@ -183,8 +175,7 @@ export class SlideAnnotations {
 
   /** Imports a QuPath GeoJSON / ASAP XML file as one undoable step; a bad file changes nothing. */
   async import(path: string, mode: unknown = 'merge'): Promise<AnnotationDelta> {
-    if (mode !== 'merge' && mode !== 'replace')
-      throw new ApiError('invalid-argument', 'Parameter "mode" must be "merge" or "replace"');
+    param(importModeSchema, mode, 'mode');
     if (path.includes('\0')) throw new ApiError('invalid-argument', 'The path holds a null byte (\\0): no file can have that name');
     // Relative paths would be read from the host process's working folder, not one the user chose.
     if (!isAbsolute(path)) throw new ApiError('invalid-argument', `Give a full (absolute) path to import from: ${JSON.stringify(path)} is relative`);
@@ -291,85 +282,28 @@ function withClassCommand(doc: AnnotationDocument, name: string, cmd: Annotation
   };
 }
 
-function checkClassName(name: unknown): string {
-  if (typeof name !== 'string' || name.trim() === '' || name.length > 80)
-    throw new ApiError('invalid-argument', 'A class name must be 1–80 characters');
-  return name.trim();
+const invalidArgument = (message: string) => new ApiError('invalid-argument', message);
+
+/** A parameter read with its schema (main/common/schemas/api-params.ts); a failure is a 400 naming it. */
+function param<const S extends v.GenericSchema>(schema: S, value: unknown, name: string): v.InferOutput<S> {
+  return readParam(schema, value, name, invalidArgument);
+}
+
+const nameSchema = v.pipe(v.string('must be text (at most 200 characters)'), v.maxLength(200, 'must be text (at most 200 characters)'));
+const noteSchema = v.pipe(v.string('must be text (at most 5000 characters)'), v.maxLength(5000, 'must be text (at most 5000 characters)'));
+
+function checkClassName(name: unknown, key = 'className'): string {
+  return param(classNameSchema, name, key);
 }
 
 function checkColour(colour: unknown): Rgb {
-  if (
-    !Array.isArray(colour) ||
-    colour.length !== 3 ||
-    !colour.every((c) => Number.isInteger(c) && c >= 0 && c <= 255)
-  ) {
-    throw new ApiError('invalid-argument', 'A colour is [r, g, b] with integers 0–255');
-  }
-  return [colour[0], colour[1], colour[2]];
+  return param(colourSchema, colour, 'colour');
 }
 
-const finite = (v: unknown): number => {
-  if (typeof v !== 'number' || !Number.isFinite(v))
-    throw new ApiError('invalid-argument', 'Coordinates must be finite numbers');
-  return v;
-};
-const point = (p: unknown): [number, number] => {
-  if (!Array.isArray(p) || p.length < 2) throw new ApiError('invalid-argument', 'A point is [x, y]');
-  return [finite(p[0]), finite(p[1])];
-};
-const ring = (r: unknown): [number, number][] => {
-  if (!Array.isArray(r) || r.length < 3)
-    throw new ApiError('invalid-argument', 'A polygon ring needs at least 3 points');
-  return r.map(point);
-};
-
-/** The geometry with only its known fields, numbers checked, rectangles normalised to positive size. */
-export function cleanGeometry(g: unknown): AnnotationGeometry {
-  const o = (g ?? {}) as Record<string, unknown>;
-  switch (o.type) {
-    case 'rectangle': {
-      const [x, y, w, h] = [finite(o.x), finite(o.y), finite(o.width), finite(o.height)];
-      if (w === 0 || h === 0) throw new ApiError('invalid-argument', 'A rectangle needs a non-zero width and height');
-      return {
-        type: 'rectangle',
-        x: Math.min(x, x + w),
-        y: Math.min(y, y + h),
-        width: Math.abs(w),
-        height: Math.abs(h),
-      };
-    }
-    case 'polygon': {
-      if (!Array.isArray(o.rings) || o.rings.length === 0)
-        throw new ApiError('invalid-argument', 'A polygon needs rings');
-      return {
-        type: 'polygon',
-        rings: o.rings.map(ring),
-        ...(o.drawnWith === 'brush' || o.drawnWith === 'ellipse' ? { drawnWith: o.drawnWith } : {}),
-      };
-    }
-    case 'multipolygon': {
-      if (!Array.isArray(o.polygons) || o.polygons.length === 0)
-        throw new ApiError('invalid-argument', 'A multipolygon needs polygons');
-      return {
-        type: 'multipolygon',
-        polygons: o.polygons.map((p) => {
-          if (!Array.isArray(p) || p.length === 0)
-            throw new ApiError('invalid-argument', 'Each polygon of a multipolygon needs rings');
-          return p.map(ring);
-        }),
-      };
-    }
-    case 'point':
-      return { type: 'point', x: finite(o.x), y: finite(o.y) };
-    case 'points':
-      if (!Array.isArray(o.points) || o.points.length === 0)
-        throw new ApiError('invalid-argument', 'A point set needs points');
-      return { type: 'points', points: o.points.map(point) };
-    case 'line':
-      if (!Array.isArray(o.points) || o.points.length < 2)
-        throw new ApiError('invalid-argument', 'A line needs at least 2 points');
-      return { type: 'line', points: o.points.map(point) };
-    default:
-      throw new ApiError('invalid-argument', `Unknown geometry type ${JSON.stringify(o.type)}`);
-  }
+/**
+ * The geometry with only its known fields, every geometry rule checked (main/common/schemas/geometry.ts:
+ * finite, within ±1e9 px, rings of 3 distinct positions…), rectangles normalised to positive size.
+ */
+export function cleanGeometry(g: unknown, name = 'geometry'): AnnotationGeometry {
+  return param(geometryInputSchema, g, name);
 }

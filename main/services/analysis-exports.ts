@@ -2,11 +2,12 @@
 // over the slide), pyramidal TIFF, regions GeoJSON, per-patch CSV or the HTML report, through the same use
 // case as `tessera heatmap`; with progress events, never over a file unless asked, never into a device.
 import { stat } from 'node:fs/promises';
-import type { AnalysisExportFormat, ExportRequest, ExportResult } from '../contracts/analysis.js';
+import type { ExportRequest, ExportResult } from '../contracts/analysis.js';
+import { exportNameProblem } from '../common/export-formats.js';
+import { exportFormatSchema, readParam } from '../common/schemas/api-params.js';
 import { FileExistsError } from '../common/atomic-write.js';
 import { checkExportTarget, ExportTargetError } from '../common/export-target.js';
 import type { ReportRegion } from '../export/probe-report-html.js';
-import { exportFormatOf } from '../export/write-export.js';
 import type { ProbeFile } from '../probe/probe-file.js';
 import { exportProbeResult } from '../usecases/export-probe-result.js';
 import type { AnalysisCore, SlideState } from './analysis-core.js';
@@ -14,14 +15,7 @@ import { checkColourMap, checkPath, optionalNumber } from './analysis-params.js'
 import { probeResult } from './analysis-probe-results.js';
 import { ApiError } from './api-error.js';
 
-/** The file extensions each export format of the contract writes (what `exportFormatOf` calls them). */
-const FORMAT_EXTENSIONS: Record<AnalysisExportFormat, string[]> = {
-  png: ['png'],
-  tiff: ['tif'],
-  geojson: ['geojson'],
-  csv: ['csv'],
-  html: ['html'],
-};
+const invalid = (message: string) => new ApiError('invalid-argument', message);
 
 export class AnalysisExports {
   constructor(private readonly core: AnalysisCore) {}
@@ -29,18 +23,10 @@ export class AnalysisExports {
   async exportHeatmap(req: Partial<ExportRequest>): Promise<ExportResult> {
     const { core } = this;
     const s = core.state(req.slideId);
-    const format = req.format;
-    if (!format || !(format in FORMAT_EXTENSIONS))
-      throw new ApiError('invalid-argument', `Parameter "format" must be one of ${Object.keys(FORMAT_EXTENSIONS).join(', ')}`);
+    const format = readParam(exportFormatSchema, req.format, 'format', invalid);
     const path = checkPath(req.path);
-    let pathFormat: string;
-    try {
-      pathFormat = exportFormatOf(path);
-    } catch (err) {
-      throw new ApiError('invalid-argument', (err as Error).message);
-    }
-    if (!FORMAT_EXTENSIONS[format].includes(pathFormat))
-      throw new ApiError('invalid-argument', `${path} does not end in .${FORMAT_EXTENSIONS[format][0]} (the ${format.toUpperCase()} format)`);
+    const problem = exportNameProblem(format, path);
+    if (problem) throw invalid(problem);
     await checkExportTarget(path); // a device, FIFO or folder there: a 400 before any work
     const overwrite = req.overwrite === true;
     const exists = await stat(path).then(

@@ -12,6 +12,7 @@ import { createAnalysisApi } from './analysis-api.js';
 import { AnalysisService } from './analysis-service.js';
 import { FileBrowser } from './file-browser.js';
 import { tesseraDataDir } from '../common/data-dir.js';
+import { nonEmptyStringSchema, readParam } from '../common/schemas/api-params.js';
 import { join } from 'node:path';
 
 export interface ServicesOptions {
@@ -25,8 +26,7 @@ export interface ServicesOptions {
 
 function requireString(params: unknown, key: string): string {
   const value = (params as Record<string, unknown> | null | undefined)?.[key];
-  if (typeof value !== 'string' || value === '') throw new ApiError('invalid-argument', `Parameter "${key}" must be a non-empty string`);
-  return value;
+  return readParam(nonEmptyStringSchema, value, key, (message) => new ApiError('invalid-argument', message));
 }
 
 /** The contract implemented over the services. Parameters are checked here, since they come off the wire. */

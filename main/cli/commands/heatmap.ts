@@ -5,12 +5,12 @@
 // the tissue mask, regions are outlined on the same smooth, tissue-only surface; assumptions are printed.
 import { basename, resolve } from 'node:path';
 import { checkExportTarget } from '../../common/export-target.js';
-import type { Command } from 'commander';
-import { exportHeatmap } from '../../export/export-heatmap.js';
+import { Option, type Command } from 'commander';
+import { colourMapList, colourMapNames, defaultColourMap } from '../../common/colour-maps.js';
 import { exportFormatOf } from '../../export/write-export.js';
 import type { ColourMapName } from '../../heatmap/colour-maps.js';
-import { analysisAssumptions } from '../../heatmap/assumptions.js';
-import { slideHeatmap } from '../../heatmap/slide-heatmap.js';
+import { applyProbeToSlide } from '../../usecases/apply-probe-to-slide.js';
+import { exportProbeResult, probeResultAssumptions } from '../../usecases/export-probe-result.js';
 import { withEncoderSlideEmbedder } from '../../services/encoder-slide-embedder.js';
 import { readProbeFile } from '../../probe/probe-file.js';
 import { abortableOnSigint, progressBar } from '../embedding-progress.js';
@@ -26,7 +26,8 @@ export function registerHeatmap(program: Command): void {
     .option('--all-tissue', 'embed every tissue patch (otherwise the patches already in the embedding cache)')
     .option('--class <name>', 'class to draw or outline (default: Tumour, else the first class)')
     .option('--threshold <p>', 'PNG/TIFF: hide cells below p; GeoJSON: region level (default 0.5)')
-    .option('--colour-map <name>', 'viridis, magma or jet', 'viridis')
+    // The names come from the one list (main/common/colour-maps.ts); a wrong one fails before any work.
+    .addOption(new Option('--colour-map <name>', colourMapList()).choices(colourMapNames).default(defaultColourMap))
     .option('--stride <px>', "patch px (at the grid's µm/px) between patch origins; default half the patch (overlapping); the patch size for the non-overlapping grid")
     .option('--patches', 'PNG/TIFF: one flat block per patch instead of smooth between patch centres')
     .option('--downsample <d>', 'PNG/TIFF: level-0 px per image px (default: a quarter patch)')
@@ -41,25 +42,19 @@ export function registerHeatmap(program: Command): void {
       const stride = parseStride(opts.stride);
       const mppOverride = parseMppOverride(opts.mppOverride);
       const probe = await readProbeFile(opts.probe);
-      const { embeddings, probabilities, model } = await withEncoderSlideEmbedder(async (embedder) => ({
-        ...(await abortableOnSigint((signal) => slideHeatmap(embedder, slidePath, probe, { allTissue: opts.allTissue, stride, signal, onProgress: progressBar('embedding ') }))),
+      const { result, model } = await withEncoderSlideEmbedder(async (embedder) => ({
+        result: await abortableOnSigint((signal) => applyProbeToSlide(embedder, slidePath, probe, { allTissue: opts.allTissue, stride, signal, onProgress: progressBar('embedding ') })),
         model: embedder.service.model,
       }), { mppOverride });
-      process.stderr.write(`scored ${probabilities.n} patches${opts.allTissue ? '' : ' (from the embedding cache)'}\n`);
-      const assumptions = analysisAssumptions({ probe, slideFingerprint: embeddings.slideFingerprint, scale: embeddings.scale, model });
-      for (const a of assumptions) process.stderr.write(`assumed: ${a}\n`);
-      const format = await exportHeatmap(out, {
+      process.stderr.write(`scored ${result.probabilities.n} patches${opts.allTissue ? '' : ' (from the embedding cache)'}\n`);
+      for (const a of probeResultAssumptions(probe, result, model)) process.stderr.write(`assumed: ${a}\n`);
+      const { format } = await exportProbeResult(out, probe, result, model, {
         slideName: basename(slidePath),
-        slide: embeddings.frame,
-        probe,
-        probabilities,
         className: opts.class,
         colourMap: opts.colourMap as ColourMapName,
         threshold: opts.threshold === undefined ? undefined : Number(opts.threshold),
         downsample: opts.downsample === undefined ? undefined : Number(opts.downsample),
-        tissue: embeddings.tissue,
         patches: opts.patches === true,
-        assumptions,
         overwrite: opts.force === true,
       });
       process.stderr.write(`wrote ${format} ${opts.out}\n`);

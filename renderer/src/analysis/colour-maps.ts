@@ -1,5 +1,8 @@
-// The heatmap colour maps, the same tables the exports use (main/heatmap/colour-maps.ts).
+// The heatmap colour maps, the same list and tables the exports use (main/common/colour-maps.ts): the
+// viewer's menu offers `colourMapNames`, so a map added to that list shows up here too.
 import { colourMapTable, type ColourMapName } from '../../../main/common/colour-maps';
+
+export { colourMapNames, defaultColourMap } from '../../../main/common/colour-maps';
 
 const tables = new Map<ColourMapName, Uint8Array>();
 
