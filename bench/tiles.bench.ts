@@ -5,7 +5,8 @@
 //      run on the same request files in the same run: before/after comparisons on a busy machine).
 // Slides: a 44,400 × 32,637 9-level JPEG pyramid made from CMU-1-Small-Region (built once into the
 // Tessera data dir), the one-level CMU-1-Small-Region.svs itself, test3-DAPI.ndpi (Hamamatsu, 3,968 × 4,864,
-// stored as 8-row JPEG strips), and a MIRAX slide from main/slide/testing/mirax-writer.ts with 1024-px camera
+// stored as 8-row JPEG strips, which OpenSlide decodes one by one and Tessera in virtual tiles of 8–38
+// strips: main/slide/ndpi/virtual-tiles.ts), and a MIRAX slide from main/slide/testing/mirax-writer.ts with 1024-px camera
 // images (written once into the data dir; 254/1 only for these two). Layouts: 254/1 (OpenSlide's
 // default) and native-aligned (tile = stored tile, overlap 0: enables passthrough).
 // Request patterns: `random` = uniform level, then uniform tile (tiny levels repeat a lot); `viewer` =

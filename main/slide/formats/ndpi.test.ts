@@ -1,7 +1,7 @@
 // Hamamatsu NDPI against OpenSlide 3.4.1 on the real test3-DAPI.ndpi in ../shared: geometry, MPP, objective
 // power, every property and the macro image's size exactly; pixels of every reference crop, Deep Zoom tile
-// and the macro within the tolerances below. Then the NDPI mechanics (tiles are restart intervals, decoded
-// one by one; a missing McuStarts tag is made up for by scanning) and bad input (cut and patched copies).
+// and the macro within the tolerances below. Then the NDPI mechanics (tiles are blocks of restart
+// intervals; a missing McuStarts tag is made up for by scanning) and bad input (cut and patched copies).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
@@ -130,20 +130,22 @@ test('test3-DAPI.ndpi: Deep Zoom tiles match OpenSlide\'s DeepZoomGenerator', { 
   }
 });
 
-test('test3-DAPI.ndpi: a region decodes only the restart intervals it covers, and native tiles are standalone JPEGs', { skip: skipWithoutShared }, async () => {
+test('test3-DAPI.ndpi: a region decodes only the virtual tiles it covers, and native tiles are standalone JPEGs', { skip: skipWithoutShared }, async () => {
   const slide = await openSlide(SLIDE);
   try {
     assert.ok(slide instanceof TiledSlide);
-    // Level 0 is one 3968 × 4864 JPEG cut into 608 strips of 3968 × 8 (one restart interval each).
-    assert.deepEqual([slide.levels[0].tileWidth, slide.levels[0].tileHeight], [3968, 8]);
-    await slide.readRegion(0, 1000, 2000, 100, 20); // rows 2000–2019: intervals 250–252
-    assert.equal(slide.cache.size, 3);
-    const native = await slide.readNativeTile(0, 0, 300);
+    // Level 0 is one 3968 × 4864 JPEG cut into 608 restart intervals of 3968 × 8, which OpenSlide's
+    // properties state as the tile size; Tessera's tiles are blocks of 8 of them (virtual-tiles.ts).
+    assert.deepEqual([slide.levels[0].tileWidth, slide.levels[0].tileHeight], [3968, 64]);
+    assert.deepEqual([slide.properties['openslide.level[0].tile-width'], slide.properties['openslide.level[0].tile-height']], ['3968', '8']);
+    await slide.readRegion(0, 1000, 2000, 100, 20); // rows 2000–2019: intervals 250–252, virtual tile 31
+    assert.equal(slide.cache.size, 1);
+    const native = await slide.readNativeTile(0, 0, 37);
     assert.ok(native);
-    assert.deepEqual([native.encoding, native.width, native.height], ['jpeg', 3968, 8]);
+    assert.deepEqual([native.encoding, native.width, native.height], ['jpeg', 3968, 64]);
     const decoded = await sharp(native.bytes).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
-    const region = await slide.readRegion(0, 0, 2400, 3968, 8);
-    assert.deepEqual([decoded.info.width, decoded.info.height], [3968, 8]);
+    const region = await slide.readRegion(0, 0, 37 * 64, 3968, 64);
+    assert.deepEqual([decoded.info.width, decoded.info.height], [3968, 64]);
     assert.equal(diffRgba(decoded.data, region.data).max, 0);
     // Levels OpenSlide derives by scaling in the decoder have no stored tiles to pass through.
     assert.equal(await slide.readNativeTile(4, 0, 0), null);

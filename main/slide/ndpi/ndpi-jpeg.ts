@@ -1,7 +1,9 @@
-// One NDPI level is one baseline JPEG, often too large for a decoder in one go. Like OpenSlide, each
-// restart interval (a run of MCUs between RST markers) is a tile: a small standalone JPEG made of the
-// level's header (SOI…SOS, the SOF's size patched to the tile's) and that interval's entropy-coded bytes,
-// its trailing RSTn turned into EOI. Decoding one tile never touches the rest of the level.
+// One NDPI level is one baseline JPEG, often too large for a decoder in one go. Its restart intervals
+// (runs of MCUs between RST markers) can be cut out as standalone JPEGs: the level's header (SOI…SOS, the
+// SOF's size patched) and the intervals' entropy-coded bytes, the last trailing RSTn turned into EOI.
+// OpenSlide makes each interval a tile (`tileJpeg`); Tessera joins several (`splicedJpeg`,
+// virtual-tiles.ts). Decoding either never touches the rest of the level. Also the header parser, the
+// decoder's 1/2, 1/4, 1/8 scaling, and the restart-marker scan.
 import sharp from 'sharp';
 import { toRgba, type RgbaImage } from '../codecs/rgba.js';
 import { SlideError } from '../slide-errors.js';
@@ -25,6 +27,11 @@ export interface NdpiJpegHeader {
   mcuHeight: number;
   /** DRI's restart interval in MCUs; 0 when the stream has no restart markers. */
   restartInterval: number;
+  /**
+   * Whether every component has the same horizontal (vertical) sampling factor: then no chroma is
+   * upsampled across that direction, so intervals joined that way decode to the same pixels as alone.
+   */
+  sameSampling: { across: boolean; down: boolean };
 }
 
 const SOF_MARKERS = new Set([0xc0, 0xc1, 0xc2, 0xc3, 0xc5, 0xc6, 0xc7, 0xc9, 0xca, 0xcb, 0xcd, 0xce, 0xcf]);
@@ -47,6 +54,7 @@ export function parseJpegHeader(head: Buffer, describe: string, requireBaseline 
   let maxH = 1;
   let maxV = 1;
   let restartInterval = 0;
+  const factors = { h: new Set<number>(), v: new Set<number>() };
   for (;;) {
     if (at + 4 > head.length) fail(`its header runs past ${head.length} bytes without a start of scan`);
     if (head[at] !== 0xff) fail(`expected a marker at byte ${at}`);
@@ -76,6 +84,8 @@ export function parseJpegHeader(head: Buffer, describe: string, requireBaseline 
         if (h < 1 || h > 4 || v < 1 || v > 4) fail('it has invalid sampling factors');
         maxH = Math.max(maxH, h);
         maxV = Math.max(maxV, v);
+        factors.h.add(h);
+        factors.v.add(v);
       }
       sof = { at, marker };
     } else if (marker === 0xdd) {
@@ -97,23 +107,41 @@ export function parseJpegHeader(head: Buffer, describe: string, requireBaseline 
     mcuWidth: single ? 8 : maxH * 8,
     mcuHeight: single ? 8 : maxV * 8,
     restartInterval,
+    sameSampling: { across: single || factors.h.size === 1, down: single || factors.v.size === 1 },
   };
 }
 
 /**
  * A standalone JPEG of `tileWidth` × `tileHeight` from the level's header and one restart interval's
- * entropy-coded bytes (`data`, ending with its RSTn marker or the stream's EOI).
+ * entropy-coded bytes (`data`, ending with its RSTn marker or the stream's EOI): OpenSlide's NDPI tile,
+ * the reference virtual tiles are checked against.
  */
 export function tileJpeg(header: NdpiJpegHeader, data: Buffer, tileWidth: number, tileHeight: number, describe: string): Buffer {
   if (data.length < 2 || data[data.length - 2] !== 0xff) {
     throw new SlideError('corrupt', `${describe}: its entropy-coded data does not end with a restart marker or EOI`);
   }
-  const out = Buffer.allocUnsafe(header.bytes.length + data.length);
+  return splicedJpeg(header, [data], tileWidth, tileHeight);
+}
+
+/**
+ * One JPEG of `width` × `height` from the level's header and several restart intervals' bytes, each
+ * ending with a marker (checked by the caller), in the new image's raster order. Each trailing marker
+ * is renumbered RST0, RST1, … (mod 8) as libjpeg expects them from the stream's start, the last made
+ * EOI: any run of intervals can start the image, not only one whose marker number is 0.
+ */
+export function splicedJpeg(header: NdpiJpegHeader, pieces: readonly Buffer[], width: number, height: number): Buffer {
+  let length = header.bytes.length;
+  for (const piece of pieces) length += piece.length;
+  const out = Buffer.allocUnsafe(length);
   header.bytes.copy(out, 0);
-  data.copy(out, header.bytes.length);
-  out.writeUInt16BE(tileHeight, header.sofAt + 5);
-  out.writeUInt16BE(tileWidth, header.sofAt + 7);
-  out[out.length - 1] = 0xd9;
+  out.writeUInt16BE(height, header.sofAt + 5);
+  out.writeUInt16BE(width, header.sofAt + 7);
+  let at = header.bytes.length;
+  pieces.forEach((piece, i) => {
+    piece.copy(out, at);
+    at += piece.length;
+    out[at - 1] = i === pieces.length - 1 ? 0xd9 : 0xd0 + (i % 8);
+  });
   return out;
 }
 

@@ -6,9 +6,10 @@
 import type { FileSource } from '../file-source.js';
 import { SlideError } from '../slide-errors.js';
 import type { TiffDirectory, TiffEntry } from '../tiff/tiff-file.js';
+import { NdpiTag } from './ndpi-tags.js';
 
 /** Tag present in every NDPI directory (OpenSlide's NDPI_FORMAT_FLAG): what detection looks for. */
-export const NDPI_FORMAT_FLAG = 65420;
+export const NDPI_FORMAT_FLAG = NdpiTag.FormatFlag;
 
 /** Same limits as the TIFF parser: real NDPI files have < 20 directories of ~60 entries. */
 const MAX_DIRECTORIES = 1024;
