@@ -4,75 +4,35 @@
 // of a brush stroke. Isolated data dir.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 
 // Page functions run in the browser; the Node project has no DOM library.
-declare const document: any, window: any;
-import { startTesseraHost, type TesseraHost } from '../main/host/start-host.js';
-import { SAMPLE_SLIDE, ensureSampleSlide } from '../main/sample/sample-slide.js';
+declare const window: any;
+import { SAMPLE_SLIDE } from '../main/sample/sample-slide.js';
 import { geometryAreaPx } from '../main/annotations/geometry.js';
 import type { Annotation } from '../main/annotations/annotation-model.js';
-import { launchChromium, skipWithoutChromium } from './support/chromium.js';
-import { ensureRendererBuilt } from './support/renderer-build.js';
-import { actAndWaitForDrawn, waitForDrawn, collectPageErrors } from './support/viewer-page.js';
-
-type Xy = [number, number];
-const VIEW = { x: 2800, y: 3800, width: 7600, height: 6100 };
+import { skipWithoutChromium } from './support/chromium.js';
+import { startHostSession, type HostSession } from './support/host-session.js';
+import { fitView, pageCoords, waitForAnnotationCount, type Xy } from './support/slide-drawing.js';
+import { SAMPLE_VIEW, openAnalysisPanel } from './support/analysis-page.js';
 
 describe('annotation tools: ellipse, ruler, eraser', { skip: skipWithoutChromium }, () => {
-  let host: TesseraHost;
-  let browser: Browser;
+  let session: HostSession;
   let page: Page;
-  let tmp: string;
   let consoleErrors: string[] = [];
 
   before(async () => {
-    ensureRendererBuilt();
-    const sample = await ensureSampleSlide();
-    tmp = mkdtempSync(join(tmpdir(), 'tessera-e2e-tools-'));
-    process.env.TESSERA_DATA_DIR = join(tmp, 'data');
-    process.env.TESSERA_EP = 'cpu';
-    host = await startTesseraHost({ slides: [sample], recentFile: null });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    consoleErrors = collectPageErrors(page);
-    await page.goto(host.url);
-    await page.waitForSelector('[data-testid="slide-tab"]');
-    await waitForDrawn(page);
-    await page.click('button[role="tab"]:has-text("Analysis")');
-    await page.waitForSelector('[data-testid="analysis-panel"]');
-    await actAndWaitForDrawn(page, () =>
-      page.evaluate((v) => {
-        const viewer = window.__tessera.viewer;
-        const item = viewer.world.getItemAt(0);
-        viewer.viewport.fitBounds(item.imageToViewportRectangle(v.x, v.y, v.width, v.height), true);
-      }, VIEW),
-    );
+    session = await startHostSession({ name: 'tools' });
+    ({ page, errors: consoleErrors } = session);
+    await openAnalysisPanel(page);
+    await fitView(page, SAMPLE_VIEW);
   });
 
-  after(async () => {
-    await browser?.close();
-    await host?.close();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
-  });
-
-  const toPage = (points: Xy[]): Promise<Xy[]> =>
-    page.evaluate((pts: Xy[]) => {
-      const viewer = window.__tessera.viewer;
-      const item = viewer.world.getItemAt(0);
-      const box = viewer.canvas.getBoundingClientRect();
-      return pts.map(([x, y]) => {
-        const p = viewer.viewport.pixelFromPoint(item.imageToViewportCoordinates(x, y, true), true);
-        return [box.left + p.x, box.top + p.y] as Xy;
-      });
-    }, points);
+  after(() => session?.close());
 
   /** Presses at the first point, moves through the rest in small steps, and (unless `hold`) releases. */
   async function drag(points: Xy[], hold = false): Promise<void> {
-    const pts = await toPage(points);
+    const pts = await pageCoords(page, points);
     await page.mouse.move(pts[0][0], pts[0][1]);
     await page.mouse.down();
     for (let k = 1; k < pts.length; k++)
@@ -83,8 +43,7 @@ describe('annotation tools: ellipse, ruler, eraser', { skip: skipWithoutChromium
 
   const annotations = (): Promise<Annotation[]> =>
     page.evaluate(() => [...window.__tessera.analysis.annotations.values()].map((a: unknown) => JSON.parse(JSON.stringify(a))));
-  const waitForCount = (n: number) =>
-    page.waitForFunction((k) => document.querySelectorAll('[data-testid="annotation-item"]').length === k, n);
+  const waitForCount = (n: number) => waitForAnnotationCount(page, n);
 
   test('draws an ellipse', async () => {
     await page.click('[data-testid="tool-ellipse"]');

@@ -6,63 +6,34 @@
 // model's embeddings and its heatmap is drawn. Isolated data dir; screenshots in test-output/e2e/.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { startTesseraHost, type TesseraHost } from '../main/host/start-host.js';
-import { appRoot } from '../main/services/app-paths.js';
-import { ensureSampleSlide } from '../main/sample/sample-slide.js';
+import type { Page } from 'playwright-core';
 import { shared, skipWithoutShared } from '../main/testing/shared-data.js';
-import { launchChromium, skipWithoutChromium } from './support/chromium.js';
-import { ensureRendererBuilt } from './support/renderer-build.js';
-import { actAndWaitForDrawn, collectPageErrors, waitForDrawn } from './support/viewer-page.js';
+import { skipWithoutChromium } from './support/chromium.js';
+import { e2eShots as shots, startHostSession, type HostSession } from './support/host-session.js';
+import { drawRectangles, fitView, waitForAnnotationCount, type Rect } from './support/slide-drawing.js';
+import { SAMPLE_NORMAL_RECTS, SAMPLE_TUMOUR_RECT, SAMPLE_VIEW, openAnalysisPanel, waitForViewEmbedded } from './support/analysis-page.js';
 
 // Page functions run in the browser; the Node project has no DOM library.
 declare const document: any, window: any, performance: any, MutationObserver: any;
 
-type Xy = [number, number];
-type Rect = { x: number; y: number; width: number; height: number };
-
-const shots = join(appRoot, 'test-output', 'e2e');
 const snapshot = shared('models', 'checkpoints', 'timm-vit-s16');
 const MODEL_ID = 'timm-vit-s16';
 // Inside the first ground-truth tumour, and normal tissue well away from any tumour (as in analysis.test.ts).
-const TUMOUR_RECT: Rect = { x: 3900, y: 5300, width: 1300, height: 1300 };
-const NORMAL_RECT: Rect = { x: 7200, y: 4400, width: 1400, height: 1400 };
-const VIEW: Rect = { x: 2800, y: 3800, width: 7600, height: 6100 };
+const NORMAL_RECT: Rect = SAMPLE_NORMAL_RECTS[0];
 
 describe('importing a timm checkpoint in the browser host', { skip: skipWithoutChromium || skipWithoutShared }, () => {
-  let host: TesseraHost;
-  let browser: Browser;
+  let session: HostSession;
   let page: Page;
-  let tmp: string;
   let consoleErrors: string[] = [];
 
   before(async () => {
-    ensureRendererBuilt();
-    mkdirSync(shots, { recursive: true });
-    const sample = await ensureSampleSlide();
-    tmp = mkdtempSync(join(tmpdir(), 'tessera-e2e-checkpoint-'));
-    process.env.TESSERA_DATA_DIR = join(tmp, 'data');
-    process.env.TESSERA_EP = 'cpu';
-    host = await startTesseraHost({ slides: [sample], recentFile: null });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    consoleErrors = collectPageErrors(page);
-    await page.goto(host.url);
-    await page.waitForSelector('[data-testid="slide-tab"]');
-    await waitForDrawn(page);
-    await page.click('button[role="tab"]:has-text("Analysis")');
-    await page.waitForSelector('[data-testid="baseline-notice"]');
+    session = await startHostSession({ name: 'checkpoint' });
+    ({ page, errors: consoleErrors } = session);
+    await openAnalysisPanel(page, 'baseline-notice');
   });
 
-  after(async () => {
-    await page?.screenshot({ path: join(shots, 'checkpoint-import-zz-last.png') }).catch(() => {});
-    await browser?.close();
-    await host?.close();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
-  });
+  after(() => session?.close('checkpoint-import-zz-last.png'));
 
   const text = async (testid: string) => ((await page.textContent(`[data-testid="${testid}"]`)) ?? '').trim();
 
@@ -183,49 +154,15 @@ describe('importing a timm checkpoint in the browser host', { skip: skipWithoutC
     await page.click('[data-testid="toggle-models"]');
   });
 
-  /** Page coordinates of level-0 points. */
-  const toPage = (points: Xy[]): Promise<Xy[]> =>
-    page.evaluate((pts: Xy[]) => {
-      const viewer = window.__tessera.viewer;
-      const item = viewer.world.getItemAt(0);
-      const box = viewer.canvas.getBoundingClientRect();
-      return pts.map(([x, y]) => {
-        const p = viewer.viewport.pixelFromPoint(item.imageToViewportCoordinates(x, y, true), true);
-        return [box.left + p.x, box.top + p.y] as Xy;
-      });
-    }, points);
-
-  async function dragRect(r: Rect): Promise<void> {
-    const [[x0, y0], [x1, y1]] = await toPage([
-      [r.x, r.y],
-      [r.x + r.width, r.y + r.height],
-    ]);
-    await page.mouse.move(x0, y0);
-    await page.mouse.down();
-    for (let i = 1; i <= 8; i++) await page.mouse.move(x0 + ((x1 - x0) * i) / 8, y0 + ((y1 - y0) * i) / 8);
-    await page.mouse.up();
-  }
-
   test('a probe trained on its embeddings draws a heatmap', async () => {
-    await actAndWaitForDrawn(page, () =>
-      page.evaluate((v: Rect) => {
-        const viewer = window.__tessera.viewer;
-        const item = viewer.world.getItemAt(0);
-        viewer.viewport.fitBounds(item.imageToViewportRectangle(v.x, v.y, v.width, v.height), true);
-      }, VIEW),
-    );
+    await fitView(page, SAMPLE_VIEW);
     const regions: [string, Rect][] = [
-      ['Tumour', TUMOUR_RECT],
+      ['Tumour', SAMPLE_TUMOUR_RECT],
       ['Normal', NORMAL_RECT],
     ];
-    await page.click('[data-testid="tool-rectangle"]');
     for (const [i, [cls, rect]] of regions.entries()) {
-      await page.click(`[data-testid="class-option"][data-class="${cls}"]`);
-      await dragRect(rect);
-      await page.waitForFunction(
-        (n) => document.querySelectorAll('[data-testid="annotation-item"]').length === n,
-        i + 1,
-      );
+      await drawRectangles(page, cls, [rect]);
+      await waitForAnnotationCount(page, i + 1);
     }
     await page.click('[data-testid="tool-pan"]');
 
@@ -243,14 +180,7 @@ describe('importing a timm checkpoint in the browser host', { skip: skipWithoutC
     for (const [c, n] of counts) assert.ok((n as number) >= 4, `${c}: ${n} patches`);
 
     // The view's tissue is embedded with the imported model in the background; the heatmap fills in.
-    await page.waitForFunction(
-      () => {
-        const e = document.querySelector('[data-testid="embedding-progress"]');
-        return e && Number(e.dataset.total) > 0 && e.dataset.done === e.dataset.total;
-      },
-      undefined,
-      { timeout: 90_000, polling: 200 },
-    );
+    await waitForViewEmbedded(page, { timeout: 90_000 });
     await page.waitForFunction(
       () => Number(document.querySelector('[data-testid="heatmap-layer"]')?.dataset.scored) > 50,
       undefined,

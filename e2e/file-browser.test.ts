@@ -2,50 +2,45 @@
 // snapshot of the view downloads as a PNG.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import sharp from 'sharp';
-import { startTesseraHost, type TesseraHost } from '../main/host/start-host.js';
 import { ensureSampleSlide } from '../main/sample/sample-slide.js';
 import { hasShared, shared } from '../main/testing/shared-data.js';
-import { launchChromium, skipWithoutChromium } from './support/chromium.js';
-import { ensureRendererBuilt } from './support/renderer-build.js';
+import { skipWithoutChromium } from './support/chromium.js';
+import { startHostSession, type HostSession } from './support/host-session.js';
 import { waitForDrawn } from './support/viewer-page.js';
 
 const CMU = shared('data', 'slides', 'CMU-1-Small-Region.svs');
 
 describe('file browser and view snapshot in the browser host', { skip: skipWithoutChromium }, () => {
-  let host: TesseraHost;
-  let browser: Browser;
+  let session: HostSession;
   let page: Page;
   let tmp: string;
-  const env = { HOME: process.env.HOME, TESSERA_DATA_DIR: process.env.TESSERA_DATA_DIR };
+  const home = process.env.HOME;
 
   before(async () => {
-    ensureRendererBuilt();
-    const sample = await ensureSampleSlide();
-    tmp = mkdtempSync(join(tmpdir(), 'tessera-e2e-browse-'));
-    mkdirSync(join(tmp, 'home', 'slides'), { recursive: true });
-    copyFileSync(sample, join(tmp, 'home', 'slides', basename(sample)));
-    if (hasShared) copyFileSync(CMU, join(tmp, 'home', 'slides', 'CMU-1-Small-Region.svs'));
-    process.env.HOME = join(tmp, 'home');
-    process.env.TESSERA_DATA_DIR = join(tmp, 'data');
-    host = await startTesseraHost({ openSample: false, recentFile: null });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
-    await page.goto(host.url);
-    await page.waitForSelector('[data-testid="empty-state"]');
+    session = await startHostSession({
+      name: 'browse',
+      sample: false,
+      viewport: { width: 1280, height: 800 },
+      page: { acceptDownloads: true },
+      // A home folder holding the sample (and CMU-1): the file browser is confined to it.
+      prepare: async (tmp) => {
+        const sample = await ensureSampleSlide();
+        mkdirSync(join(tmp, 'home', 'slides'), { recursive: true });
+        copyFileSync(sample, join(tmp, 'home', 'slides', basename(sample)));
+        if (hasShared) copyFileSync(CMU, join(tmp, 'home', 'slides', 'CMU-1-Small-Region.svs'));
+        process.env.HOME = join(tmp, 'home');
+      },
+    });
+    ({ page, tmp } = session);
   });
 
   after(async () => {
-    await browser?.close();
-    await host?.close();
-    process.env.HOME = env.HOME;
-    if (env.TESSERA_DATA_DIR === undefined) delete process.env.TESSERA_DATA_DIR;
-    else process.env.TESSERA_DATA_DIR = env.TESSERA_DATA_DIR;
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
+    await session?.close();
+    process.env.HOME = home;
   });
 
   test('browses home, opens a slide from the list; outside home is refused', async () => {

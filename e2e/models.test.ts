@@ -7,24 +7,20 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { startTesseraHost, type TesseraHost } from '../main/host/start-host.js';
-import { appRoot } from '../main/services/app-paths.js';
-import { SAMPLE_TUMOUR_REGIONS, ensureSampleSlide } from '../main/sample/sample-slide.js';
+import type { Page } from 'playwright-core';
+import { SAMPLE_TUMOUR_REGIONS } from '../main/sample/sample-slide.js';
 import { shared, skipWithoutShared } from '../main/testing/shared-data.js';
 import { defaultEncoderId } from '../main/encoder/default-encoder-model.js';
-import { launchChromium, skipWithoutChromium } from './support/chromium.js';
-import { ensureRendererBuilt } from './support/renderer-build.js';
-import { waitForDrawn, collectPageErrors } from './support/viewer-page.js';
+import { skipWithoutChromium } from './support/chromium.js';
+import { e2eShots as shots, startHostSession, type HostSession } from './support/host-session.js';
+import { openAnalysisPanel } from './support/analysis-page.js';
 
 // Page functions run in the browser; the Node project has no DOM library.
 declare const document: any, localStorage: any;
 
-const shots = join(appRoot, 'test-output', 'e2e');
 const vit = shared('models', 'vits16-random.onnx');
 const NORMAL_RECTS = [
   { x: 7200, y: 4400, width: 2000, height: 2000 },
@@ -32,49 +28,34 @@ const NORMAL_RECTS = [
 ];
 
 describe('models, probe files and whole-slide runs in the browser host', { skip: skipWithoutChromium || skipWithoutShared }, () => {
-  let host: TesseraHost;
-  let browser: Browser;
+  let session: HostSession;
   let page: Page;
   let tmp: string;
   let probeFile: string;
   let consoleErrors: string[] = [];
 
   before(async () => {
-    ensureRendererBuilt();
-    mkdirSync(shots, { recursive: true });
-    const sample = await ensureSampleSlide();
-    tmp = mkdtempSync(join(tmpdir(), 'tessera-e2e-models-'));
-    process.env.TESSERA_DATA_DIR = join(tmp, 'data');
-    process.env.TESSERA_EP = 'cpu';
-    host = await startTesseraHost({ slides: [sample], recentFile: null });
-    // A colleague's probe: trained through the services on ground-truth regions at a coarse 2 µm/px.
-    const [slide] = await host.api.listSlides();
-    for (const t of SAMPLE_TUMOUR_REGIONS)
-      await host.api.addAnnotation({ slideId: slide.id, className: 'Tumour', geometry: { type: 'polygon', rings: [t.polygon.map(([x, y]) => [x, y])] } });
-    for (const r of NORMAL_RECTS) await host.api.addAnnotation({ slideId: slide.id, className: 'Normal', geometry: { type: 'rectangle', ...r } });
-    const trained = await host.api.trainProbe({ slideId: slide.id, mpps: [2], name: 'Colleague probe' });
-    probeFile = join(tmp, 'colleague-probe.json');
-    copyFileSync(trained.path, probeFile);
-
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    consoleErrors = collectPageErrors(page);
-    // Background embedding of the view would embed this small sample whole before the whole-slide run
-    // starts, leaving that run nothing to do (and nothing to cancel): these tests drive embedding by hand.
-    await page.addInitScript(() => localStorage.setItem('tessera.backgroundEmbedding', 'off'));
-    await page.goto(host.url);
-    await page.waitForSelector('[data-testid="slide-tab"]');
-    await waitForDrawn(page);
-    await page.click('button[role="tab"]:has-text("Analysis")');
-    await page.waitForSelector('[data-testid="baseline-notice"]');
+    session = await startHostSession({
+      name: 'models',
+      beforeLoad: async (p, host, dir) => {
+        // A colleague's probe: trained through the services on ground-truth regions at a coarse 2 µm/px.
+        const [slide] = await host.api.listSlides();
+        for (const t of SAMPLE_TUMOUR_REGIONS)
+          await host.api.addAnnotation({ slideId: slide.id, className: 'Tumour', geometry: { type: 'polygon', rings: [t.polygon.map(([x, y]) => [x, y])] } });
+        for (const r of NORMAL_RECTS) await host.api.addAnnotation({ slideId: slide.id, className: 'Normal', geometry: { type: 'rectangle', ...r } });
+        const trained = await host.api.trainProbe({ slideId: slide.id, mpps: [2], name: 'Colleague probe' });
+        probeFile = join(dir, 'colleague-probe.json');
+        copyFileSync(trained.path, probeFile);
+        // Background embedding of the view would embed this small sample whole before the whole-slide run
+        // starts, leaving that run nothing to do (and nothing to cancel): these tests drive embedding by hand.
+        await p.addInitScript(() => localStorage.setItem('tessera.backgroundEmbedding', 'off'));
+      },
+    });
+    ({ page, tmp, errors: consoleErrors } = session);
+    await openAnalysisPanel(page, 'baseline-notice');
   });
 
-  after(async () => {
-    await page?.screenshot({ path: join(shots, 'models-zz-last.png') }).catch(() => {});
-    await browser?.close();
-    await host?.close();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
-  });
+  after(() => session?.close('models-zz-last.png'));
 
   const activeModel = () => page.getAttribute('[data-testid="encoder-status"]', 'data-model-id');
   const waitForActive = (id: string) =>

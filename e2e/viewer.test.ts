@@ -2,55 +2,37 @@
 // Debian's Chromium, real slides from ../shared. Screenshots go to test-output/e2e/.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 
 // Page functions run in the browser; the Node project has no DOM library.
 declare const document: any;
-import { startTesseraHost, type TesseraHost } from '../main/host/start-host.js';
-import { appRoot } from '../main/services/app-paths.js';
 import { hasShared, shared } from '../main/testing/shared-data.js';
-import { launchChromium, skipWithoutChromium } from './support/chromium.js';
-import { ensureRendererBuilt } from './support/renderer-build.js';
-import { actAndWaitForDrawn, openByPath, viewState, waitForDrawn, watchTiles, type TileTraffic, collectPageErrors } from './support/viewer-page.js';
+import { skipWithoutChromium } from './support/chromium.js';
+import { e2eShots as shots, startHostSession, type HostSession } from './support/host-session.js';
+import { actAndWaitForDrawn, openByPath, viewState, waitForDrawn, watchTiles, type TileTraffic } from './support/viewer-page.js';
 
-const shots = join(appRoot, 'test-output', 'e2e');
 const CMU = shared('data', 'slides', 'CMU-1-Small-Region.svs');
 const TCGA = shared('data', 'slides', 'TCGA-CR-7395-01A-01-TS1.svs');
 const NDPI = shared('data', 'slides', 'test3-DAPI.ndpi');
 const skipReal = skipWithoutChromium || (hasShared ? false : '../shared is absent: real-slide e2e tests skipped');
 
 describe('viewer in the browser host', { skip: skipWithoutChromium }, () => {
-  let host: TesseraHost;
-  let browser: Browser;
+  let session: HostSession;
   let page: Page;
   let tiles: TileTraffic;
   let tmp: string;
   let consoleErrors: string[] = [];
 
   before(async () => {
-    ensureRendererBuilt();
-    mkdirSync(shots, { recursive: true });
-    tmp = mkdtempSync(join(tmpdir(), 'tessera-e2e-'));
-    process.env.TESSERA_DATA_DIR = join(tmp, 'data'); // the pixel size set below is stored here, not in the user's folder
-    host = await startTesseraHost({ openSample: false, recentFile: null });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    consoleErrors = collectPageErrors(page);
-    tiles = watchTiles(page);
-    await page.goto(host.url);
-    await page.waitForSelector('[data-testid="empty-state"]');
+    // The empty window; the pixel size set below is stored in the session's data folder, not the user's.
+    session = await startHostSession({ name: 'viewer', sample: false, beforeLoad: (p) => void (tiles = watchTiles(p)) });
+    ({ page, tmp, errors: consoleErrors } = session);
   });
 
-  after(async () => {
-    await page?.screenshot({ path: join(shots, 'zz-last.png') }).catch(() => {});
-    await browser?.close();
-    await host?.close();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
-  });
+  after(() => session?.close('zz-last.png'));
 
   test('the empty window offers the ways to open a slide', async () => {
     await page.screenshot({ path: join(shots, '00-empty.png') });

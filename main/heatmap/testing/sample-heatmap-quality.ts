@@ -62,6 +62,35 @@ function fill(rings: readonly (readonly Xy[])[], width: number, height: number):
   return out;
 }
 
+/** Even-odd: whether level-0 point (x, y) lies inside the rings. */
+function insideRings(rings: readonly (readonly Xy[])[], x: number, y: number): boolean {
+  let inside = false;
+  for (const ring of rings) {
+    for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+      const [xi, yi] = ring[i];
+      const [xj, yj] = ring[j];
+      if (yi > y !== yj > y && x < xi + ((y - yi) * (xj - xi)) / (yj - yi)) inside = !inside;
+    }
+  }
+  return inside;
+}
+
+const centroid = (ring: readonly Xy[]): Xy => [ring.reduce((s, p) => s + p[0], 0) / ring.length, ring.reduce((s, p) => s + p[1], 0) / ring.length];
+
+/** The closest approach of two true tumours' outlines, level-0 px, for every pair (i < j, 0-based). */
+export function sampleTumourGaps(): { a: number; b: number; gap: number }[] {
+  const polygons = SAMPLE_TUMOUR_REGIONS.map((t) => t.polygon);
+  const out: { a: number; b: number; gap: number }[] = [];
+  for (let a = 0; a < polygons.length; a++) {
+    for (let b = a + 1; b < polygons.length; b++) {
+      let gap = Infinity;
+      for (const p of polygons[a]) for (const q of polygons[b]) gap = Math.min(gap, Math.hypot(p[0] - q[0], p[1] - q[1]));
+      out.push({ a, b, gap });
+    }
+  }
+  return out;
+}
+
 function dice(a: Uint8Array, b: Uint8Array): number {
   let both = 0;
   let sum = 0;
@@ -80,6 +109,8 @@ export interface HeatmapQuality {
   /** Dice of the exported GeoJSON regions vs the true tumours. */
   regionsDice: number;
   regions: number;
+  /** Per true tumour (SAMPLE_TUMOUR_REGIONS order): the exported region holding its centre, -1 for none. */
+  tumourRegion: number[];
   /** Fraction of drawn pixels (any score, threshold 0) that lie on glass. */
   onGlass: number;
 }
@@ -125,13 +156,19 @@ export async function sampleHeatmapQuality(pipeline: 'before' | 'after', cacheDi
     }
     const outlined = pipeline === 'after' ? refineRaster(raster, regionRefinement, tissue) : raster;
     const geo = regionsGeoJson(outlined, 0.5, [200, 0, 0]);
-    const rings = geo.features.flatMap((f) => (f.geometry.type === 'Polygon' ? f.geometry.coordinates.map((r) => r.map((q) => [q[0], q[1]] as Xy)) : []));
+    const featureRings = geo.features.map((f) => (f.geometry.type === 'Polygon' ? f.geometry.coordinates.map((r) => r.map((q) => [q[0], q[1]] as Xy)) : []));
+    const rings = featureRings.flat();
+    const tumourRegion = SAMPLE_TUMOUR_REGIONS.map((t) => {
+      const [x, y] = centroid(t.polygon);
+      return featureRings.findIndex((r) => insideRings(r, x, y));
+    });
     return {
       pipeline,
       patches: probabilities.n,
       heatmapDice: dice(heat, truth),
       regionsDice: dice(fill(rings, width, height), truth),
       regions: geo.features.length,
+      tumourRegion,
       onGlass: coloured ? glass / coloured : 0,
     };
   } finally {
