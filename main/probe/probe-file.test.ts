@@ -32,6 +32,9 @@ test('a trained probe is written and read back unchanged', async () => {
     await writeProbeFile(path, probe);
     assert.deepEqual(await readProbeFile(path), JSON.parse(await readFile(path, 'utf8')));
     assert.deepEqual((await readProbeFile(path)).weights, probe.weights);
+    // The display name the app's probe library gives a probe survives the round trip.
+    await writeProbeFile(join(dir, 'named.json'), { ...probe, name: 'Colleague probe' });
+    assert.equal((await readProbeFile(join(dir, 'named.json'))).name, 'Colleague probe');
     // An older file without a checksum reads as checksum null.
     const older = JSON.parse(await readFile(path, 'utf8'));
     delete older.encoder.checksum;

@@ -43,6 +43,8 @@ export const probeFileSchema = v.pipe(
     format: v.literal(probeFormat, 'is not "tessera-probe"'),
     version: v.literal(probeVersion, `must be ${probeVersion}`),
     encoder: probeEncoderSchema,
+    /** The display name the app gave it (the probe library's files; absent in `tessera probe train` output). */
+    name: v.optional(text),
     /** µm/px of each concatenated block, finest first (see assemble-features.ts). */
     magnifications: v.pipe(v.array(positive, 'must be a list of µm/px values'), v.minLength(1, 'must list a magnification')),
     dim: v.custom<number>((n) => Number.isInteger(n) && (n as number) >= 1, 'must be a positive whole number of features'),
