@@ -7,6 +7,7 @@ import { basename, resolve } from 'node:path';
 import sharp from 'sharp';
 import type { RawImage, SlideReader } from '../slide/slide-reader.js';
 import { MAX_REGION_PIXELS } from '../slide/region-reader.js';
+import { slideOverview } from '../slide/slide-overview.js';
 import type { DeepZoomTileService } from '../tiles/index.js';
 import type { TileFormat } from '../tiles/index.js';
 import type { SlideInfo, SlideSummary, TesseraEvent } from '../contracts/tessera-api.js';
@@ -141,6 +142,16 @@ export class SlideService {
     return this.slides.has(id);
   }
 
+  /**
+   * The reader of the open slide at `path` (as opened here: the real path), lent to services that read its
+   * pixels (the embedding service), so the slide has one handle: one decoded-tile cache for tiles and patches.
+   * The borrower never closes it; closing the slide here does.
+   */
+  readerFor(path: string): { reader: SlideReader; fingerprint: string | null } | undefined {
+    for (const s of this.slides.values()) if (s.path === path) return { reader: s.reader, fingerprint: s.fingerprint };
+    return undefined;
+  }
+
   async close(id: string): Promise<void> {
     const slide = this.get(id);
     this.slides.delete(id);
@@ -189,19 +200,7 @@ export class SlideService {
    * that much detail that fits in one region read (else the finest one that does): under heatmap exports.
    */
   async overview(id: string, width: number, height: number): Promise<RawImage> {
-    const { reader } = this.get(id);
-    const levels = reader.levels;
-    const wanted = levels[0].width / Math.max(1, width);
-    const fits = levels.map((l, i) => ({ l, i })).filter(({ l }) => l.width * l.height <= MAX_REGION_PIXELS);
-    if (fits.length === 0) throw new ApiError('too-large', 'No level of this slide is small enough for an overview', 422);
-    const detailed = fits.filter(({ l }) => l.downsample <= wanted * 1.001);
-    const pick = detailed.length ? detailed[detailed.length - 1] : fits.reduce((a, b) => (b.l.downsample < a.l.downsample ? b : a));
-    const region = await reader.readRegion(pick.i, 0, 0, pick.l.width, pick.l.height);
-    const data = await sharp(region.data, { raw: { width: region.width, height: region.height, channels: region.channels } })
-      .resize(width, height, { fit: 'fill' })
-      .raw()
-      .toBuffer();
-    return { data, width, height, channels: region.channels };
+    return slideOverview(this.get(id).reader, width, height);
   }
 
   /**

@@ -164,6 +164,15 @@ test('sample slide: probe train (Tumour vs Normal) + heatmap --all-tissue at 1 �
   const grid = [Math.ceil(20480 / (size / 4)), Math.ceil(15360 / (size / 4))];
   assert.deepEqual(await imageSize(join(dataDir, 'sample.png')), grid);
   assert.deepEqual(await imageSize(join(dataDir, 'sample.tif')), grid);
+  // --overlay: the heatmap over the slide's own pixels, with a legend band below (taller than the bare raster).
+  const overlay = await runCli(['heatmap', sampleSlide, '--probe', probePath, '--overlay', '--out', join(dataDir, 'over.png')]);
+  assert.equal(overlay.code, 0, overlay.stderr);
+  const over = await sharp(join(dataDir, 'over.png')).raw().toBuffer({ resolveWithObject: true });
+  assert.ok(over.info.width >= grid[0] && over.info.height > grid[1], `legend band below the ${grid.join('×')} slide (${over.info.width}×${over.info.height})`);
+  // Nowhere transparent: the slide (glass, tissue) is under the colours.
+  let transparent = 0;
+  for (let i = 3; i < over.data.length; i += over.info.channels) if (over.info.channels === 4 && over.data[i] < 255) transparent++;
+  assert.equal(transparent, 0);
   const html = await readFile(join(dataDir, 'sample.html'), 'utf8');
   assert.match(html, /tessera-stain-texture-v1/);
   assert.match(html, /Tumour/);
