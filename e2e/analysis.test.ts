@@ -4,125 +4,59 @@
 // shows a clear error and loses nothing. Isolated data dir; screenshots in test-output/e2e/.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 
 // Page functions run in the browser; the Node project has no DOM library.
 declare const document: any, window: any;
-import { startTesseraHost, type TesseraHost } from '../main/host/start-host.js';
-import { appRoot } from '../main/services/app-paths.js';
-import { SAMPLE_TUMOUR_REGIONS, ensureSampleSlide } from '../main/sample/sample-slide.js';
-import { launchChromium, skipWithoutChromium } from './support/chromium.js';
-import { ensureRendererBuilt } from './support/renderer-build.js';
-import { actAndWaitForDrawn, waitForDrawn, collectPageErrors } from './support/viewer-page.js';
-
-const shots = join(appRoot, 'test-output', 'e2e');
-
-type Xy = [number, number];
-// Tumour 1 (ground-truth blob centred near 4550, 5930): a rectangle well inside it. Tumour 2: its outline
-// shrunk 20 % towards its centre, drawn as a polygon. Normal: tissue ≥ 900 px from any tumour.
-const TUMOUR_RECT = { x: 3900, y: 5300, width: 1300, height: 1300 };
-const [, t2] = SAMPLE_TUMOUR_REGIONS.map((t) => t.polygon);
-const t2Centre: Xy = [t2.reduce((s, p) => s + p[0], 0) / t2.length, t2.reduce((s, p) => s + p[1], 0) / t2.length];
-const TUMOUR_POLYGON: Xy[] = t2
-  .filter((_, i) => i % Math.floor(t2.length / 8) === 0)
-  .map(([x, y]) => [t2Centre[0] + 0.8 * (x - t2Centre[0]), t2Centre[1] + 0.8 * (y - t2Centre[1])]);
-const NORMAL_RECTS = [
-  { x: 7200, y: 4400, width: 1400, height: 1400 },
-  { x: 8600, y: 7000, width: 1400, height: 1400 },
-];
-const VIEW = { x: 2800, y: 3800, width: 7600, height: 6100 };
+import { skipWithoutChromium } from './support/chromium.js';
+import { e2eShots as shots, startHostSession, type HostSession } from './support/host-session.js';
+import { drawPolygon, drawRectangles, fitView, pageCoords, waitForAnnotationCount, type Xy } from './support/slide-drawing.js';
+import {
+  SAMPLE_NORMAL_RECTS as NORMAL_RECTS,
+  SAMPLE_TUMOUR_POLYGON as TUMOUR_POLYGON,
+  SAMPLE_TUMOUR_RECT as TUMOUR_RECT,
+  SAMPLE_VIEW as VIEW,
+  openAnalysisPanel,
+  waitForViewEmbedded,
+} from './support/analysis-page.js';
 
 describe('analysis loop in the browser host', { skip: skipWithoutChromium }, () => {
-  let host: TesseraHost;
-  let browser: Browser;
+  let session: HostSession;
   let page: Page;
   let tmp: string;
   let out: string;
   let consoleErrors: string[] = [];
 
   before(async () => {
-    ensureRendererBuilt();
-    mkdirSync(shots, { recursive: true });
-    const sample = await ensureSampleSlide(); // generated once in the usual cache
-    tmp = mkdtempSync(join(tmpdir(), 'tessera-e2e-analysis-'));
+    // Annotations, probes, models and embeddings in a fresh folder.
+    session = await startHostSession({ name: 'analysis' });
+    ({ page, tmp, errors: consoleErrors } = session);
     out = join(tmp, 'exports');
     mkdirSync(out);
-    // Annotations, probes, models and embeddings in a fresh folder.
-    process.env.TESSERA_DATA_DIR = join(tmp, 'data');
-    process.env.TESSERA_EP = 'cpu';
-    host = await startTesseraHost({ slides: [sample], recentFile: null });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    consoleErrors = collectPageErrors(page);
-    await page.goto(host.url);
-    await page.waitForSelector('[data-testid="slide-tab"]');
-    await waitForDrawn(page);
   });
 
-  after(async () => {
-    await page?.screenshot({ path: join(shots, 'analysis-zz-last.png') }).catch(() => {});
-    await browser?.close();
-    await host?.close();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
-  });
+  after(() => session?.close('analysis-zz-last.png'));
 
-  /** Page coordinates of a level-0 point. */
-  const toPage = (points: Xy[]): Promise<Xy[]> =>
-    page.evaluate((pts: Xy[]) => {
-      const viewer = window.__tessera.viewer;
-      const item = viewer.world.getItemAt(0);
-      const box = viewer.canvas.getBoundingClientRect();
-      return pts.map(([x, y]) => {
-        const p = viewer.viewport.pixelFromPoint(item.imageToViewportCoordinates(x, y, true), true);
-        return [box.left + p.x, box.top + p.y] as Xy;
-      });
-    }, points);
-
-  async function dragRect(r: { x: number; y: number; width: number; height: number }): Promise<void> {
-    const [[x0, y0], [x1, y1]] = await toPage([
-      [r.x, r.y],
-      [r.x + r.width, r.y + r.height],
-    ]);
-    await page.mouse.move(x0, y0);
-    await page.mouse.down();
-    for (let i = 1; i <= 8; i++) await page.mouse.move(x0 + ((x1 - x0) * i) / 8, y0 + ((y1 - y0) * i) / 8);
-    await page.mouse.up();
-  }
-
+  /** Page coordinates of level-0 points. */
+  const toPage = (points: Xy[]): Promise<Xy[]> => pageCoords(page, points);
   const annotationCount = (): Promise<number> => page.locator('[data-testid="annotation-item"]').count();
-  const waitForCount = (n: number) =>
-    page.waitForFunction((k) => document.querySelectorAll('[data-testid="annotation-item"]').length === k, n);
+  const waitForCount = (n: number) => waitForAnnotationCount(page, n);
 
   test('draws two tumour and two normal regions with the mouse', async () => {
-    await page.click('button[role="tab"]:has-text("Analysis")');
-    await page.waitForSelector('[data-testid="analysis-panel"]');
+    await openAnalysisPanel(page);
     await page.waitForSelector('[data-testid="baseline-notice"]');
-    await actAndWaitForDrawn(page, () =>
-      page.evaluate((v) => {
-        const viewer = window.__tessera.viewer;
-        const item = viewer.world.getItemAt(0);
-        viewer.viewport.fitBounds(item.imageToViewportRectangle(v.x, v.y, v.width, v.height), true);
-      }, VIEW),
-    );
+    await fitView(page, VIEW);
 
-    await page.click('[data-testid="class-option"][data-class="Tumour"]');
-    await page.click('[data-testid="tool-rectangle"]');
-    await dragRect(TUMOUR_RECT);
+    await drawRectangles(page, 'Tumour', [TUMOUR_RECT]);
     await waitForCount(1);
-    await page.click('[data-testid="tool-polygon"]');
-    const vertices = await toPage(TUMOUR_POLYGON);
-    for (const [x, y] of vertices) await page.mouse.click(x, y);
-    await page.mouse.dblclick(vertices[0][0] + 1, vertices[0][1] + 1);
+    await drawPolygon(page, 'Tumour', TUMOUR_POLYGON);
     await waitForCount(2);
 
-    await page.click('[data-testid="class-option"][data-class="Normal"]');
-    await page.click('[data-testid="tool-rectangle"]');
-    for (const r of NORMAL_RECTS) await dragRect(r);
+    await drawRectangles(page, 'Normal', NORMAL_RECTS);
     await waitForCount(4);
 
     // Undo and redo from the keyboard.
@@ -156,14 +90,7 @@ describe('analysis loop in the browser host', { skip: skipWithoutChromium }, () 
 
   test('draws the heatmap over the slide, hotter over tumour than over normal tissue', async () => {
     // The view's tissue is embedded in the background and the heatmap fills in as it lands.
-    await page.waitForFunction(
-      () => {
-        const e = document.querySelector('[data-testid="embedding-progress"]');
-        return e && Number(e.dataset.total) > 0 && e.dataset.done === e.dataset.total;
-      },
-      undefined,
-      { timeout: 60_000, polling: 200 },
-    );
+    await waitForViewEmbedded(page);
     const [tumourAt, normalAt] = await toPage([
       [TUMOUR_RECT.x + TUMOUR_RECT.width / 2, TUMOUR_RECT.y + TUMOUR_RECT.height / 2],
       [NORMAL_RECTS[0].x + NORMAL_RECTS[0].width / 2, NORMAL_RECTS[0].y + NORMAL_RECTS[0].height / 2],
@@ -219,6 +146,62 @@ describe('analysis loop in the browser host', { skip: skipWithoutChromium }, () 
     const overlap = badge.left < bar.right && bar.left < badge.right && badge.top < bar.bottom && bar.top < badge.bottom;
     assert.ok(!overlap, `embedding badge ${JSON.stringify(badge)} covers the scale bar ${JSON.stringify(bar)}`);
     await page.screenshot({ path: join(shots, 'analysis-02b-badge-and-scale-bar.png'), clip: { x: 0, y: 0, width: 1100, height: 900 } });
+  });
+
+  test('the heatmap grows while a new view embeds, from binary updates, and switches class without a request', async () => {
+    const heatmapRequests: string[] = [];
+    const jsonHeatmaps: string[] = [];
+    const types = new Set<string>();
+    const onRequest = (r: { url(): string }) => {
+      const url = new URL(r.url());
+      if (url.pathname.startsWith('/heatmap/')) heatmapRequests.push(url.search);
+      if (url.pathname === '/api/getHeatmap') jsonHeatmaps.push(url.pathname);
+    };
+    const onResponse = (r: { url(): string; headers(): Record<string, string> }) => {
+      if (new URL(r.url()).pathname.startsWith('/heatmap/')) types.add(r.headers()['content-type']);
+    };
+    page.on('request', onRequest);
+    page.on('response', onResponse);
+    const layer = () =>
+      page.evaluate(() => {
+        const c = document.querySelector('[data-testid="heatmap-layer"]');
+        const p = document.querySelector('[data-testid="embedding-progress"]');
+        return { scored: Number(c.dataset.scored), className: c.dataset.className as string, embedded: Boolean(p && Number(p.dataset.total) > 0 && p.dataset.done === p.dataset.total) };
+      });
+    try {
+      const start = (await layer()).scored;
+      // Tissue right of the trained view, not embedded yet: the heatmap fills in batch by batch.
+      await fitView(page, { x: 11000, y: 3500, width: 6500, height: 5200 });
+      await page.waitForFunction((n: number) => Number(document.querySelector('[data-testid="heatmap-layer"]').dataset.scored) > n, start, { timeout: 60_000, polling: 100 });
+      const steps = new Set<number>();
+      for (let s = await layer(); ; s = await layer()) {
+        steps.add(s.scored);
+        if (s.embedded && steps.size >= 2) break;
+        await page.waitForTimeout(100);
+      }
+      await page.waitForTimeout(800); // the update after the last batch
+      const end = (await layer()).scored;
+      steps.add(end);
+      assert.ok(steps.size >= 3, `the heatmap grew in steps while embedding: ${start} → ${[...steps].join(' → ')}`);
+      assert.ok(end > start, `${start} → ${end} scored`);
+      assert.ok(heatmapRequests.some((q) => /since=\d+/.test(q)), `later updates ask for changes since a version: ${heatmapRequests.join(' ')}`);
+      assert.deepEqual([...types], ['application/octet-stream']);
+      assert.deepEqual(jsonHeatmaps, [], 'no JSON heatmap requests');
+
+      // Every class is held: showing another one redraws without asking the services.
+      const asked = heatmapRequests.length;
+      await page.selectOption('[data-testid="heatmap-class"]', 'Normal');
+      await page.waitForFunction(() => document.querySelector('[data-testid="heatmap-layer"]').dataset.className === 'Normal');
+      assert.equal((await layer()).scored, end);
+      await page.selectOption('[data-testid="heatmap-class"]', 'Tumour');
+      await page.waitForFunction(() => document.querySelector('[data-testid="heatmap-layer"]').dataset.className === 'Tumour');
+      assert.equal(heatmapRequests.length, asked, 'switching the class made no heatmap request');
+      await page.screenshot({ path: join(shots, 'analysis-02c-heatmap-grown.png') });
+    } finally {
+      page.off('request', onRequest);
+      page.off('response', onResponse);
+      await fitView(page, VIEW);
+    }
   });
 
   test('exports PNG, pyramidal TIFF, GeoJSON, CSV and the HTML report, each parsed back', async () => {

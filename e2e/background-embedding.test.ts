@@ -4,67 +4,44 @@
 // view (rect null) and is remembered. Isolated data dir.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 
 // Page functions run in the browser; the Node project has no DOM library.
 declare const document: any, window: any, localStorage: any;
-import { startTesseraHost, type TesseraHost } from '../main/host/start-host.js';
-import { ensureSampleSlide } from '../main/sample/sample-slide.js';
-import { launchChromium, skipWithoutChromium } from './support/chromium.js';
-import { ensureRendererBuilt } from './support/renderer-build.js';
-import { actAndWaitForDrawn, waitForDrawn, collectPageErrors } from './support/viewer-page.js';
+import { skipWithoutChromium } from './support/chromium.js';
+import { startHostSession, type HostSession } from './support/host-session.js';
+import { actAndWaitForDrawn } from './support/viewer-page.js';
+import { waitForViewEmbedded } from './support/analysis-page.js';
 
 describe('background embedding of the view', { skip: skipWithoutChromium }, () => {
-  let host: TesseraHost;
-  let browser: Browser;
+  let session: HostSession;
   let page: Page;
-  let tmp: string;
   /** Bodies of the page's setViewport calls, in order. */
   const viewportCalls: { slideId: string; rect: unknown; mpps?: number[] }[] = [];
   let consoleErrors: string[] = [];
 
   before(async () => {
-    ensureRendererBuilt();
-    const sample = await ensureSampleSlide();
-    tmp = mkdtempSync(join(tmpdir(), 'tessera-e2e-background-'));
-    process.env.TESSERA_DATA_DIR = join(tmp, 'data');
-    process.env.TESSERA_EP = 'cpu';
-    host = await startTesseraHost({ slides: [sample], recentFile: null });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    consoleErrors = collectPageErrors(page);
-    page.on('request', (r) => {
-      if (r.method() === 'POST' && /\/api\/setViewport$/.test(new URL(r.url()).pathname)) {
-        const body = r.postDataJSON() as { slideId?: string; rect?: unknown } | unknown[] | null;
-        const arg = (Array.isArray(body) ? body[0] : body) as { slideId: string; rect: unknown; mpps?: number[] };
-        viewportCalls.push({ slideId: arg?.slideId, rect: arg?.rect ?? null, mpps: arg?.mpps });
-      }
+    session = await startHostSession({
+      name: 'background',
+      viewport: { width: 1280, height: 800 },
+      beforeLoad: (p) =>
+        void p.on('request', (r) => {
+          if (r.method() === 'POST' && /\/api\/setViewport$/.test(new URL(r.url()).pathname)) {
+            const body = r.postDataJSON() as { slideId?: string; rect?: unknown } | unknown[] | null;
+            const arg = (Array.isArray(body) ? body[0] : body) as { slideId: string; rect: unknown; mpps?: number[] };
+            viewportCalls.push({ slideId: arg?.slideId, rect: arg?.rect ?? null, mpps: arg?.mpps });
+          }
+        }),
     });
-    await page.goto(host.url);
-    await page.waitForSelector('[data-testid="slide-tab"]');
-    await waitForDrawn(page);
+    ({ page, errors: consoleErrors } = session);
   });
 
-  after(async () => {
-    await browser?.close();
-    await host?.close();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
-  });
+  after(() => session?.close());
 
   test('embeds the visible tissue with the Slide tab shown', async () => {
     assert.equal(await page.getAttribute('button[role="tab"]:has-text("Slide")', 'aria-selected'), 'true');
     assert.equal(await page.locator('[data-testid="analysis-panel"]').count(), 0);
-    await page.waitForFunction(
-      () => {
-        const e = document.querySelector('[data-testid="embedding-status"]');
-        return e && Number(e.dataset.total) > 0 && e.dataset.done === e.dataset.total;
-      },
-      undefined,
-      { timeout: 90_000, polling: 200 },
-    );
+    await waitForViewEmbedded(page, { testid: 'embedding-status', timeout: 90_000 });
     assert.match((await page.textContent('[data-testid="embedding-status"]')) ?? '', /View embedded \d+\/\d+/);
     assert.ok(
       viewportCalls.some((c) => c.rect !== null),

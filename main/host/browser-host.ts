@@ -20,6 +20,7 @@ import type { SlideService } from '../services/slide-service.js';
 import type { EventBus } from '../services/event-bus.js';
 import { dispatchApiCall } from '../services/tessera-services.js';
 import { handleTileRequest, type RouteResponse } from '../services/slide-routes.js';
+import { handleHeatmapRequest, isHeatmapPath } from '../services/heatmap-routes.js';
 import { contentSecurityPolicy, serveStaticFile } from '../services/static-files.js';
 import { rendererDir as defaultRendererDir } from '../services/app-paths.js';
 
@@ -183,6 +184,8 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
     const path = url.pathname;
     const method = req.method ?? 'GET';
     if (path === '/slides' || path.startsWith('/slides/')) return handleTileRequest(req.url ?? '', slides, method);
+    // Binary heatmap updates (the JSON API cannot carry bytes), behind the same token and open-slide checks.
+    if (isHeatmapPath(path)) return handleHeatmapRequest(url, method, api, slides);
     if (path.startsWith('/api/')) {
       if (method !== 'POST') return text(405, 'Use POST for API calls');
       if (!originAllowed(req)) return text(403, 'Cross-origin API calls are refused');
@@ -193,6 +196,8 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
       } catch {
         return json(400, { error: { code: 'invalid-argument', message: 'Malformed percent-encoding in the API method name' } });
       }
+      if (apiMethod === 'getHeatmapUpdate')
+        return json(400, { error: { code: 'invalid-argument', message: 'getHeatmapUpdate returns bytes: GET /heatmap/<slideId>/<probeId>?since=<version>' } });
       let params: unknown;
       try {
         const body = await readBody(req);

@@ -85,7 +85,8 @@ export class AnalysisCore {
 
   /** The EmbeddingService, made at first use unless one was given. */
   get embeddings(): EmbeddingService {
-    this.embeddingService ??= new EmbeddingService({ dataDir: this.options.dataDir }); // pixel sizes users set, beside the annotations
+    // Pixel sizes users set are beside the annotations; slides open in the viewer are read through its readers.
+    this.embeddingService ??= new EmbeddingService({ dataDir: this.options.dataDir, openReaders: (path) => this.slides.readerFor(path) });
     return this.embeddingService;
   }
 

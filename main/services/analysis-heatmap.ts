@@ -69,7 +69,11 @@ export function heatmapRaster(
 }
 
 /** The mask over level-0 `bounds`, in pixels of max(mask pixel, cell / TISSUE_PER_CELL); 1 where a pixel is mostly tissue. */
-function tissueRaster(mask: TissueMask, bounds: LevelRect, cell: number): NonNullable<HeatmapRaster['tissue']> {
+export function tissueMaskBytes(
+  mask: TissueMask,
+  bounds: LevelRect,
+  cell: number,
+): { x: number; y: number; downsample: number; width: number; height: number; values: Uint8Array } {
   const d = Math.max(mask.downsample, cell / TISSUE_PER_CELL);
   const width = Math.max(1, Math.ceil(bounds.width / d));
   const height = Math.max(1, Math.ceil(bounds.height / d));
@@ -77,7 +81,12 @@ function tissueRaster(mask: TissueMask, bounds: LevelRect, cell: number): NonNul
   for (let v = 0; v < height; v++)
     for (let u = 0; u < width; u++)
       out[v * width + u] = mask.tissueFraction(bounds.x + u * d, bounds.y + v * d, d, d) >= 0.5 ? 1 : 0;
-  return { x: bounds.x, y: bounds.y, downsample: d, width, height, values: base64(out) };
+  return { x: bounds.x, y: bounds.y, downsample: d, width, height, values: out };
+}
+
+function tissueRaster(mask: TissueMask, bounds: LevelRect, cell: number): NonNullable<HeatmapRaster['tissue']> {
+  const t = tissueMaskBytes(mask, bounds, cell);
+  return { ...t, values: base64(t.values) };
 }
 
 const base64 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');

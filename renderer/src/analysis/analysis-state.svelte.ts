@@ -1,33 +1,26 @@
-// The analysis state of the slide in view: its annotations (with a spatial index the overlay queries per
-// frame), the drawing tool, the encoder and embedding progress, probes, the heatmap and exports. Every
-// change goes through the services; their deltas update what is held here.
+// The analysis state of the slide in view: on top of its annotations and drawing tool (`annotation-state`),
+// the encoder and embedding progress, the whole-slide run, probes, and through parts of their own the
+// models (`model-state`) and the heatmap (`heatmap-state`). Every change goes through the services; their
+// events and deltas update what is held here.
 import type {
-  Annotation,
-  AnnotationClass,
-  AnnotationDelta,
-  AnnotationGeometry,
-  CheckpointPreview,
-  ClassEdit,
-  CheckpointWeights,
   EncoderStatus,
   ExportRequest,
   ExportResult,
-  HeatmapColourMap,
-  HeatmapRaster,
   LevelRect,
-  ModelImportProgress,
   ModelList,
   ModelManifestDraft,
-  ModelSummary,
   ProbeSummary,
-  Rgb,
   TesseraEvent,
 } from '../../../main/contracts/tessera-api';
-import { AnnotationIndex } from '../../../main/common/annotation-index';
 import { client } from '../lib/api';
 import { app, messageOf } from '../lib/app-state.svelte';
+import { AnnotationState } from './annotation-state.svelte';
+import { loadBackgroundEmbedding, loadMppChoice, saveBackgroundEmbedding, saveMppChoice } from './embedding-preferences';
+import { ModelState, type ModelImportState } from './model-state.svelte';
+import { HeatmapState, type HeatmapSettings } from './heatmap-state.svelte';
+import type { HeatmapView } from './heatmap-model';
 
-export type Tool = 'pan' | 'select' | 'rectangle' | 'ellipse' | 'polygon' | 'brush' | 'eraser' | 'line' | 'point';
+export type { Tool } from './annotation-state.svelte';
 
 /** The slide's whole-slide (tissue only) run, as its progress bar shows it. */
 export interface TissueRunState {
@@ -38,75 +31,10 @@ export interface TissueRunState {
   message?: string;
 }
 
-const BACKGROUND_EMBEDDING_KEY = 'tessera.backgroundEmbedding';
+export type { ModelImportState } from './model-state.svelte';
+export type { HeatmapSettings } from './heatmap-state.svelte';
 
-/** The remembered "Embed the visible tissue in the background" preference (on unless turned off). */
-function loadBackgroundEmbedding(): boolean {
-  try {
-    return globalThis.localStorage?.getItem(BACKGROUND_EMBEDDING_KEY) !== 'off';
-  } catch {
-    return true;
-  }
-}
-
-const EMBEDDING_MPPS_KEY = 'tessera.embeddingMpps';
-
-/** The remembered magnifications chosen per model id (for background embedding and training). */
-function loadMppChoice(): Record<string, number[]> {
-  try {
-    const v = JSON.parse(globalThis.localStorage?.getItem(EMBEDDING_MPPS_KEY) ?? '{}') as unknown;
-    if (!v || typeof v !== 'object' || Array.isArray(v)) return {};
-    const out: Record<string, number[]> = {};
-    for (const [k, m] of Object.entries(v as Record<string, unknown>))
-      if (Array.isArray(m) && m.every((x) => typeof x === 'number' && x > 0)) out[k] = m as number[];
-    return out;
-  } catch {
-    return {};
-  }
-}
-
-/** A model import running in the services: a checkpoint conversion reports its progress. */
-export interface ModelImportState {
-  path: string;
-  name: string;
-  /** Null for an ONNX import (no progress events). */
-  progress: ModelImportProgress | null;
-  /** The dialog was closed: the Models section shows the progress, and failures are notified. */
-  background: boolean;
-}
-
-export interface HeatmapSettings {
-  visible: boolean;
-  className: string | null;
-  colourMap: HeatmapColourMap;
-  /** 0–1 */
-  opacity: number;
-  /** Cells below are not drawn. */
-  threshold: number;
-  /** One flat block per patch instead of smooth between patch centres. */
-  showPatches: boolean;
-  /** Alpha ramps up from the threshold, so low values are transparent (as CLAM/SlideFlow heatmaps). */
-  ramp: boolean;
-}
-
-class AnalysisState {
-  slideId = $state<string | null>(null);
-  classes = $state<AnnotationClass[]>([]);
-  /** Bumped on every annotation change: what draws or lists annotations depends on it. */
-  version = $state(0);
-  revision = 0;
-  canUndo = $state(false);
-  canRedo = $state(false);
-  selectedId = $state<string | null>(null);
-  tool = $state<Tool>('pan');
-  activeClass = $state('Tumour');
-  /** Brush diameter in screen pixels. */
-  brushSize = $state(40);
-  /** The list asked the viewer to show annotation `id` (`n` changes on every request). */
-  zoomRequest = $state<{ id: string; n: number } | null>(null);
-  /** What the last import did, shown under the import field until the next one. */
-  lastImport = $state<{ path: string; added: number; replaced: number; warnings: string[] } | null>(null);
-
+class AnalysisState extends AnnotationState {
   encoder = $state<EncoderStatus | null>(null);
   embedding = $state<{ done: number; total: number } | null>(null);
   /** The analysis panel is shown (its encoder section starts the encoder). */
@@ -120,33 +48,26 @@ class AnalysisState {
   probeId = $state<string | null>(null);
   training = $state(false);
   task = $state<{ label: string; done: number; total: number } | null>(null);
-  heatmap = $state<HeatmapSettings>({
-    visible: true,
-    className: null,
-    colourMap: 'viridis',
-    opacity: 0.7,
-    threshold: 0,
-    showPatches: false,
-    ramp: true,
-  });
-  raster = $state.raw<HeatmapRaster | null>(null);
+  /** The heatmap: settings, and the live raster of every class (updated from the services' binary deltas). */
+  readonly heat = new HeatmapState(() => ({ slideId: this.slideId, probeId: this.probeId }));
   tissueRun = $state<TissueRunState | null>(null);
 
-  models = $state.raw<ModelList | null>(null);
-  /** Id of the model being switched to. */
-  switchingTo = $state<string | null>(null);
-  modelImport = $state<ModelImportState | null>(null);
+  readonly modelState = new ModelState({ listen: () => this.listen(), setEncoder: (status) => this.setEncoder(status) });
 
-  readonly annotations = new Map<string, Annotation>();
-  readonly index = new AnnotationIndex();
   private viewport: LevelRect | null = null;
   private lastReported = '';
-  private heatmapTimer: ReturnType<typeof setTimeout> | null = null;
-  private heatmapInFlight = false;
-  private heatmapAgain = false;
   private unlisten: (() => void) | null = null;
 
   probe = $derived(this.probes.find((p) => p.id === this.probeId) ?? null);
+
+  get heatmap(): HeatmapSettings {
+    return this.heat.settings;
+  }
+
+  /** What is held of the heatmap shown (null: nothing yet). */
+  get raster(): HeatmapView | null {
+    return this.heat.view;
+  }
 
   /** Starts listening to service events (once). */
   private listen(): void {
@@ -180,28 +101,13 @@ class AnalysisState {
     // The active probe is per slide: nothing is applied here until the user picks it (or trains one here).
     this.probeId = null;
     this.heatmap.visible = false;
-    this.annotations.clear();
-    this.index.reset([]);
-    this.selectedId = null;
-    this.raster = null;
+    this.clearAnnotations();
+    this.heat.reset();
     this.embedding = null;
     this.tissueRun = null;
     this.viewport = null;
     this.lastReported = '';
-    this.version++;
-    try {
-      const snap = await client.api.getAnnotations({ slideId });
-      if (this.slideId !== slideId) return;
-      for (const a of snap.annotations) this.annotations.set(a.id, a);
-      this.index.reset(snap.annotations);
-      this.classes = snap.classes;
-      this.revision = snap.revision;
-      this.canUndo = snap.canUndo;
-      this.canRedo = snap.canRedo;
-      this.version++;
-    } catch (err) {
-      app.notify('error', `Could not load the annotations: ${messageOf(err)}`);
-    }
+    await this.loadAnnotations(slideId);
     if (this.probes.length === 0) void this.loadProbes();
     if (this.panelOpen) this.ensureEncoder();
     try {
@@ -251,204 +157,26 @@ class AnalysisState {
     void client.api.setViewport({ slideId, rect: null }).catch(() => {});
   }
 
-  // Annotations --------------------------------------------------------------------------------
+  // Models (model-state.svelte.ts) ------------------------------------------------------------
 
-  get list(): Annotation[] {
-    void this.version;
-    return [...this.annotations.values()];
+  get models(): ModelList | null {
+    return this.modelState.models;
   }
 
-  /** Locked itself, or its class is. */
-  isLocked(a: Annotation): boolean {
-    return a.locked === true || this.classes.some((c) => c.name === a.className && c.locked === true);
+  /** Id of the model being switched to. */
+  get switchingTo(): string | null {
+    return this.modelState.switchingTo;
   }
 
-  classColour(name: string): Rgb {
-    return this.classes.find((c) => c.name === name)?.colour ?? [128, 128, 128];
+  get modelImport(): ModelImportState | null {
+    return this.modelState.modelImport;
   }
 
-  private apply(delta: AnnotationDelta): void {
-    if (delta.slideId !== this.slideId || delta.revision < this.revision) return;
-    this.revision = delta.revision;
-    for (const id of delta.removed) {
-      this.annotations.delete(id);
-      this.index.remove(id);
-    }
-    for (const a of delta.upserted) {
-      this.annotations.set(a.id, a);
-      this.index.insert(a);
-    }
-    this.classes = delta.classes;
-    this.canUndo = delta.canUndo;
-    this.canRedo = delta.canRedo;
-    if (this.selectedId && !this.annotations.has(this.selectedId)) this.selectedId = null;
-    this.version++;
-  }
-
-  private async edit(
-    fn: (slideId: string) => Promise<AnnotationDelta>,
-    failure: string,
-  ): Promise<AnnotationDelta | null> {
-    const slideId = this.slideId;
-    if (!slideId) return null;
-    try {
-      const delta = await fn(slideId);
-      this.apply(delta);
-      return delta;
-    } catch (err) {
-      app.notify('error', `${failure}: ${messageOf(err)}`);
-      return null;
-    }
-  }
-
-  async add(geometry: AnnotationGeometry): Promise<void> {
-    const delta = await this.edit(
-      (slideId) => client.api.addAnnotation({ slideId, className: this.activeClass, geometry }),
-      'Could not add the annotation',
-    );
-    if (delta && delta.upserted[0] && this.tool === 'select') this.selectedId = delta.upserted[0].id;
-  }
-
-  /** Several annotations of one class as one undoable step (label by example); the delta, or null on failure. */
-  addAll(className: string, geometries: AnnotationGeometry[]): Promise<AnnotationDelta | null> {
-    if (geometries.length === 0) return Promise.resolve(null);
-    return this.edit((slideId) => client.api.addAnnotations({ slideId, className, geometries }), 'Could not add the annotations');
-  }
-
-  update(
-    id: string,
-    change: { geometry?: AnnotationGeometry; className?: string; name?: string; note?: string },
-  ): Promise<AnnotationDelta | null> {
-    return this.edit(
-      (slideId) => client.api.updateAnnotation({ slideId, id, ...change }),
-      'Could not change the annotation',
-    );
-  }
-
-  remove(ids: string[]): Promise<AnnotationDelta | null> {
-    if (ids.length === 0) return Promise.resolve(null);
-    return this.edit((slideId) => client.api.deleteAnnotations({ slideId, ids }), 'Could not delete');
-  }
-
-  undo(): Promise<AnnotationDelta | null> {
-    return this.edit((slideId) => client.api.undoAnnotations({ slideId }), 'Could not undo');
-  }
-
-  redo(): Promise<AnnotationDelta | null> {
-    return this.edit((slideId) => client.api.redoAnnotations({ slideId }), 'Could not redo');
-  }
-
-  async setClass(name: string, colour: Rgb): Promise<void> {
-    const delta = await this.edit(
-      (slideId) => client.api.setAnnotationClass({ slideId, name, colour }),
-      'Could not add the class',
-    );
-    if (delta) this.activeClass = name;
-  }
-
-  /** One class edit (create, rename, recolour, hide, lock, delete): one undo step. */
-  async editClass(edit: Omit<ClassEdit, 'slideId'>): Promise<boolean> {
-    const delta = await this.edit(
-      (slideId) => client.api.editAnnotationClass({ slideId, ...edit }),
-      edit.create ? 'Could not add the class' : 'Could not change the class',
-    );
-    if (!delta) return false;
-    if (edit.create) this.activeClass = edit.name;
-    else if (edit.rename && this.activeClass === edit.name) this.activeClass = edit.rename;
-    else if (edit.delete && this.activeClass === edit.name) this.activeClass = delta.classes[0]?.name ?? 'Tumour';
-    return true;
-  }
-
-  /** Shows annotation `id` in the viewer (the layer fits the view to it) and selects it. */
-  zoomTo(id: string): void {
-    this.selectedId = id;
-    this.zoomRequest = { id, n: (this.zoomRequest?.n ?? 0) + 1 };
-  }
-
-  /** Imports a file: `merge` skips what is already there; `replace` replaces all annotations (undoable). */
-  async importFile(path: string, mode: 'merge' | 'replace' = 'merge'): Promise<boolean> {
-    const delta = await this.edit((slideId) => client.api.importAnnotations({ slideId, path, mode }), 'Import failed');
-    if (!delta) return false;
-    const added = delta.imported ?? delta.upserted.length;
-    const warnings = delta.warnings ?? [];
-    this.lastImport = { path, added, replaced: delta.replaced ?? 0, warnings };
-    app.notify(
-      'info',
-      `Imported ${added} annotation${added === 1 ? '' : 's'}${delta.replaced ? ` (replacing ${delta.replaced})` : ''}${warnings.length ? ` · ${warnings.length} note${warnings.length === 1 ? '' : 's'} (what was skipped and why) under Import` : ''}`,
-    );
-    return true;
-  }
-
-  /** Writes the slide's annotations as QuPath GeoJSON; 'exists' comes back for the caller to confirm. */
-  async exportAnnotations(path: string, overwrite = false): Promise<{ path: string; count: number }> {
-    if (!this.slideId) throw new Error('Open a slide first');
-    return client.api.exportAnnotations({ slideId: this.slideId, path, overwrite });
-  }
-
-  // Models -------------------------------------------------------------------------------------
-
-  async loadModels(): Promise<void> {
-    try {
-      this.models = await client.api.listModels();
-    } catch (err) {
-      app.notify('error', `Could not list the models: ${messageOf(err)}`);
-    }
-  }
-
-  proposeModel(path: string): Promise<ModelManifestDraft> {
-    return client.api.proposeModelManifest({ path });
-  }
-
-  /** What importing the timm checkpoint at `path` would do (its architecture, licence, manifest). */
-  inspectCheckpoint(
-    path: string,
-    choice: { preset?: string; weights?: CheckpointWeights } = {},
-  ): Promise<CheckpointPreview> {
-    return client.api.inspectModelCheckpoint({ path, ...choice });
-  }
-
-  /** Imports (a checkpoint: converts, with progress in `modelImport`); one at a time. */
-  async importModel(
-    path: string,
-    manifest: ModelManifestDraft,
-    options: { replace?: boolean; preset?: string; weights?: CheckpointWeights } = {},
-  ): Promise<ModelSummary> {
-    if (this.modelImport) throw new Error('A model is being imported: wait for it to finish');
-    this.listen();
-    const state: ModelImportState = {
-      path,
-      name: manifest.name,
-      progress: manifest.checkpoint ? { phase: 'reading', done: 0, total: 1 } : null,
-      background: false,
-    };
-    this.modelImport = state;
-    try {
-      const model = await client.api.importModel({ path, manifest, ...options });
-      app.notify('info', `Imported ${model.name} (${model.id}): choose "Use" to embed with it`);
-      await this.loadModels();
-      return model;
-    } catch (err) {
-      if (this.modelImport?.background) app.notify('error', `Could not import ${state.name}: ${messageOf(err)}`);
-      throw err;
-    } finally {
-      this.modelImport = null;
-    }
-  }
-
-  async selectModel(id: string): Promise<boolean> {
-    if (this.switchingTo) return false;
-    this.switchingTo = id;
-    try {
-      this.setEncoder(await client.api.selectModel({ id }));
-      await this.loadModels();
-      return true;
-    } catch (err) {
-      app.notify('error', messageOf(err));
-      return false;
-    } finally {
-      this.switchingTo = null;
-    }
-  }
+  loadModels = (): Promise<void> => this.modelState.loadModels();
+  proposeModel = (path: string): Promise<ModelManifestDraft> => this.modelState.proposeModel(path);
+  inspectCheckpoint: ModelState['inspectCheckpoint'] = (path, choice) => this.modelState.inspectCheckpoint(path, choice);
+  importModel: ModelState['importModel'] = (path, manifest, options) => this.modelState.importModel(path, manifest, options);
+  selectModel = (id: string): Promise<boolean> => this.modelState.selectModel(id);
 
   // Whole-slide run -----------------------------------------------------------------------------
 
@@ -500,11 +228,7 @@ class AnalysisState {
   /** Turns background embedding on or off (remembered); off stops reporting the view. */
   setBackgroundEmbedding(on: boolean): void {
     this.backgroundEmbedding = on;
-    try {
-      globalThis.localStorage?.setItem(BACKGROUND_EMBEDDING_KEY, on ? 'on' : 'off');
-    } catch {
-      // Not remembered (storage unavailable): still applies to this session.
-    }
+    saveBackgroundEmbedding(on);
     this.pushViewport();
   }
 
@@ -525,11 +249,7 @@ class AnalysisState {
     const next = e.magnifications.filter((m) => (m === mpp ? on : now.includes(m)));
     if (next.length === 0) return;
     this.mppChoice = { ...this.mppChoice, [e.modelId]: next };
-    try {
-      globalThis.localStorage?.setItem(EMBEDDING_MPPS_KEY, JSON.stringify(this.mppChoice));
-    } catch {
-      // Not remembered (storage unavailable): still applies to this session.
-    }
+    saveMppChoice(this.mppChoice);
     this.pushViewport();
   }
 
@@ -615,59 +335,23 @@ class AnalysisState {
       this.heatmap.className = probe.classes.find((c) => /^tumou?r$/i.test(c.name))?.name ?? probe.classes[0].name;
     }
     this.heatmap.visible = id !== null;
-    this.raster = null;
+    this.heat.reset();
     this.pushViewport();
     this.scheduleHeatmap(0);
   }
 
+  /** Shows another class of the heatmap: every class is held, so no request. */
   setHeatmapClass(name: string): void {
-    this.heatmap.className = name;
-    this.scheduleHeatmap(0);
+    this.heat.setClass(name);
   }
 
-  /** Refetches the heatmap soon (coalescing bursts of embedding progress). */
-  scheduleHeatmap(delay = 500): void {
-    if (!this.probeId || !this.slideId) return;
-    if (this.heatmapTimer) {
-      if (delay > 0) return;
-      clearTimeout(this.heatmapTimer);
-    }
-    this.heatmapTimer = setTimeout(() => {
-      this.heatmapTimer = null;
-      void this.fetchHeatmap();
-    }, delay);
+  /** Asks for what changed in the heatmap soon (coalescing bursts of embedding progress). */
+  scheduleHeatmap(delay = 250): void {
+    this.heat.schedule(delay);
   }
 
-  private async fetchHeatmap(): Promise<void> {
-    if (this.heatmapInFlight) {
-      this.heatmapAgain = true;
-      return;
-    }
-    const slideId = this.slideId;
-    const probeId = this.probeId;
-    if (!slideId || !probeId) return;
-    this.heatmapInFlight = true;
-    try {
-      const raster = await client.api.getHeatmap({ slideId, probeId, className: this.heatmap.className ?? undefined });
-      if (this.slideId === slideId && this.probeId === probeId) this.raster = raster;
-    } catch (err) {
-      if (this.probeId === probeId) {
-        app.notify('error', messageOf(err));
-        this.heatmap.visible = false;
-        this.raster = null;
-      }
-    } finally {
-      this.heatmapInFlight = false;
-      if (this.heatmapAgain) {
-        this.heatmapAgain = false;
-        this.scheduleHeatmap(0);
-      }
-    }
-  }
-
-  async exportHeatmap(req: Omit<ExportRequest, 'slideId' | 'probeId'>): Promise<ExportResult> {
-    if (!this.slideId || !this.probeId) throw new Error('Train or pick a probe first');
-    return client.api.exportHeatmap({ ...req, slideId: this.slideId, probeId: this.probeId });
+  exportHeatmap(req: Omit<ExportRequest, 'slideId' | 'probeId'>): Promise<ExportResult> {
+    return this.heat.exportHeatmap(req);
   }
 }
 
