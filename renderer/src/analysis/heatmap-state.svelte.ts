@@ -3,6 +3,7 @@
 // Switching the shown class recolours what is held: no request.
 import type { ExportRequest, ExportResult, HeatmapColourMap } from '../../../main/contracts/tessera-api';
 import { decodeHeatmapUpdate } from '../../../main/common/heatmap-update-codec';
+import { defaultColourMap } from '../../../main/common/colour-maps';
 import { client } from '../lib/api';
 import { app, messageOf } from '../lib/app-state.svelte';
 import { HeldHeatmap, type HeatmapView } from './heatmap-model';
@@ -31,7 +32,7 @@ export class HeatmapState {
   settings = $state<HeatmapSettings>({
     visible: true,
     className: null,
-    colourMap: 'viridis',
+    colourMap: defaultColourMap,
     opacity: 0.7,
     threshold: 0,
     showPatches: false,
