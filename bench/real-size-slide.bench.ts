@@ -326,10 +326,18 @@ async function writeRealSizeSlide(svsPath: string, path: string): Promise<number
   return tiles;
 }
 
+/**
+ * The case's process: plain node that loads h5wasm before registering tsx, then this script. Under `--import
+ * tsx` the HDF5 writer's h5wasm (4 MB of JavaScript with its WebAssembly inlined) is transformed in-process
+ * by tsx, which costs ~600 MiB of RSS that `tessera embed` (compiled, no tsx) never has: measured 700 MiB vs
+ * 80 MiB for `await h5wasm.ready` alone. Loaded first, the module is cached and tsx never sees it.
+ */
+const caseBoot = `await import('h5wasm/node'); (await import('tsx/esm/api')).register(); await import(${JSON.stringify(import.meta.url)});`;
+
 function child(args: string[]): Promise<CaseFigures> {
   const script = fileURLToPath(import.meta.url);
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--import', 'tsx', script, '--case', ...args], { encoding: 'utf8', maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+    execFile(process.execPath, ['--input-type=module', '-e', caseBoot, script, '--case', ...args], { encoding: 'utf8', maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
       if (err) reject(new Error(`case ${args.join(' ')} failed: ${err.message}\n${stderr.trim().split('\n').slice(-8).join('\n')}`));
       else resolve(JSON.parse(stdout) as CaseFigures);
     });

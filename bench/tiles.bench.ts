@@ -12,8 +12,8 @@
 // Request patterns: `random` = uniform level, then uniform tile (tiny levels repeat a lot); `viewer` =
 // viewports opened and panned at random levels, each tile asked once (big TIFF only).
 // Each measurement runs in its own process (own caches, own peak RSS). Caches: Tessera runs as the
-// server does (decoded stored-tile LRU 64 MiB, derived-block LRU 64 MiB, the slide's decoded-tile cache
-// 64 MiB, warmUp() started at open and awaited before the timed requests; TILE_BENCH_WARMUP=background: not
+// server does (the slide's one decoded-tile cache, 64 MiB, which stored-level tiles and read_region share;
+// derived-block LRU 64 MiB; warmUp() started at open and awaited before the timed requests; TILE_BENCH_WARMUP=background: not
 // awaited, =0: not called; its time is in the warm-up column) with the encoded-tile cache
 // OFF (every request is encoded), plus one row with the server's 32 MiB encoded-tile cache ON.
 // OpenSlide 3.4.1 as python3-openslide uses it (its 32 MiB decoded-tile cache), one request at a time.

@@ -195,3 +195,33 @@ test('closing while the model is still loading stops its workers (nothing keeps 
   await new Promise((r) => setTimeout(r, 200));
   assert.ok(getActiveResourcesInfo().filter((r) => r === 'MessagePort').length <= workersBefore, 'no worker ports left');
 });
+
+test('a slide another service holds open is read through its reader (one handle), never closed here, and replaced when it is', { skip: skipWithoutShared }, async () => {
+  const { openSlide } = await import('../slide/open-slide.js');
+  let lent = await openSlide(cmu);
+  let open = true;
+  const dir = tempDir('lent');
+  const svc = new EmbeddingService({ folders: { user: join(dir, 'models'), builtIn: join(dir, 'none') }, cacheDir: join(dir, 'cache'), openReaders: (path) => (open && path === cmu ? { reader: lent, fingerprint: null } : undefined) });
+  try {
+    const ctx = await svc.slide(cmu);
+    assert.equal(ctx.reader, lent);
+    assert.equal(ctx.ownsReader, false);
+    assert.equal(ctx.path, cmu); // the preparation worker still opens it by path
+    assert.ok((await ctx.tissue).isTissue(1000, 1000, 200) !== undefined);
+    // The lender closed it and opened it again: the context follows.
+    await lent.close();
+    lent = await openSlide(cmu);
+    assert.equal((await svc.slide(cmu)).reader, lent);
+    // Closed for good: the service opens its own reader (and closes it itself).
+    open = false;
+    const own = await svc.slide(cmu);
+    assert.notEqual(own.reader, lent);
+    assert.equal(own.ownsReader, true);
+    await svc.close();
+    // The lent reader still reads.
+    assert.equal((await lent.readRegion(0, 0, 0, 8, 8)).width, 8);
+  } finally {
+    await svc.close();
+    await lent.close();
+  }
+});

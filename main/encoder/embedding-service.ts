@@ -65,6 +65,18 @@ export interface EmbeddingServiceOptions {
   mppOverride?: number;
   /** Where the pixel sizes users set per slide are read (`slide/slide-pixel-size.ts`); default the Tessera data folder; null: none are read. */
   dataDir?: string | null;
+  /**
+   * The reader another service already holds for a slide path (the app's SlideService), so a slide opened
+   * for viewing is not opened again here: its one handle (decoded-tile cache) serves tiles and patches alike.
+   * Such readers are never closed here. Undefined (or no answer): the slide is opened here.
+   */
+  openReaders?: (path: string) => OpenReader | undefined;
+}
+
+/** A reader lent by the service that opened it, with the slide's fingerprint when already known. */
+export interface OpenReader {
+  reader: SlideReader;
+  fingerprint: string | null;
 }
 
 /** What the service keeps per open slide. */
@@ -147,28 +159,46 @@ export class EmbeddingService extends EventEmitter {
     return { session: this.session!, entry: this.entry! };
   }
 
-  /** Opens (or finds) a slide; its tissue mask is computed once, lazily. */
+  /**
+   * Opens (or finds) a slide; its tissue mask is computed once, lazily. A path another service holds open
+   * (`openReaders`) is read through that service's reader, not opened again.
+   */
   async slide(input: SlideInput): Promise<SlideContext> {
-    const fingerprint = typeof input === 'string' ? await slideFingerprint(input) : input.fingerprint;
+    const lent = typeof input === 'string' ? this.options.openReaders?.(input) : undefined;
+    const fingerprint = typeof input === 'string' ? (lent?.fingerprint ?? (await slideFingerprint(input))) : input.fingerprint;
     const known = this.slides.get(fingerprint);
-    if (known) return known;
+    if (known) return typeof input === 'string' ? this.current(known, input) : known;
     const given = await this.givenMpp(fingerprint);
     const again = this.slides.get(fingerprint);
     if (again) return again;
-    const reader = typeof input === 'string' ? await openSlide(input) : input.reader;
+    const reader = typeof input === 'string' ? (lent?.reader ?? (await openSlide(input))) : input.reader;
     let tissue: Promise<TissueMask> | undefined;
     const ctx: SlideContext = {
       reader,
       fingerprint,
       scale: slideScale(reader, given),
       get tissue() {
-        tissue ??= detectTissue(reader);
+        tissue ??= detectTissue(this.reader);
         return tissue;
       },
-      ownsReader: typeof input === 'string',
+      ownsReader: typeof input === 'string' && !lent,
       ...(typeof input === 'string' ? { path: input } : {}),
     };
     this.slides.set(fingerprint, ctx);
+    return ctx;
+  }
+
+  /**
+   * A context whose reader was lent may outlive it (the viewer closed the slide, maybe opened it again):
+   * it then reads through the reader lent now, or one of its own.
+   */
+  private async current(ctx: SlideContext, path: string): Promise<SlideContext> {
+    if (ctx.ownsReader) return ctx;
+    const lent = this.options.openReaders?.(path);
+    if (lent?.reader === ctx.reader) return ctx;
+    ctx.reader = lent?.reader ?? (await openSlide(path));
+    ctx.ownsReader = !lent;
+    ctx.path ??= path;
     return ctx;
   }
 

@@ -1,14 +1,16 @@
 // Reads grid patches as RGB at the grid's magnification. Pixels outside the slide come out white (as glass).
 //
-// Fast path (levels stored as JPEG tiles: Aperio, most DICOM): a patch is cut straight out of RGB tiles kept
-// in a per-slide cache. Each tile is decoded once (sharp costs ~1 ms a call whatever the tile, so the cache,
-// not the decoder, is what saves time) and, for coarser magnifications, box-shrunk by 2, 4 or 8 in JS once
-// (a "virtual level": cheaper than a libvips resize per patch, and than JPEG shrink-on-load, whose per-call
-// cost is the same as a full decode at these tile sizes). No RGBA, no alpha flattening, one copy per row.
-// Other levels (JPEG 2000, deflate…): readRegion, flattened over white and resized with sharp.
+// Fast path (levels stored as JPEG tiles: Aperio, most DICOM): a patch is cut straight out of the RGB tiles
+// of the slide's handle (slide/slide-handle.ts: the one decoded-tile cache the Deep Zoom tiles use too, so a
+// stored tile is decoded once whoever reads it; sharp costs ~1 ms a call whatever the tile, so the cache,
+// not the decoder, is what saves time) and, for coarser magnifications, from the handle's tiles box-shrunk
+// by 2, 4 or 8 once (a "virtual level": cheaper than a libvips resize per patch, and than JPEG
+// shrink-on-load, whose per-call cost is the same as a full decode at these tile sizes). No RGBA, no alpha
+// flattening, one copy per row. Other levels (JPEG 2000, deflate…): readRegion (the same cache), flattened
+// over white and resized with sharp.
 import sharp from 'sharp';
-import { ByteLruCache } from '../common/byte-lru-cache.js';
 import type { PatchGrid } from '../contracts/embeddings.js';
+import { handleOf, type SlideHandle } from '../slide/slide-handle.js';
 import type { SlideReader } from '../slide/slide-reader.js';
 
 /** The coarsest level whose pixels are at least as fine as the grid's (never upsample; 1% slack). */
@@ -56,78 +58,6 @@ export function flattenRgba(rgba: Buffer | Uint8Array, pixels: number, out: Uint
   }
 }
 
-/** Decoded RGB tiles of one slide (all shrinks), LRU by bytes; concurrent requests share one decode. */
-class RgbTileCache {
-  readonly tiles: ByteLruCache<string, Buffer>;
-  /** Level → whether its tiles are JPEG (readNativeTile answers), probed once. */
-  readonly jpegLevels = new Map<number, Promise<boolean>>();
-
-  constructor(capacityBytes: number) {
-    this.tiles = new ByteLruCache(capacityBytes, (b) => b.length);
-  }
-}
-
-const tileCaches = new WeakMap<SlideReader, RgbTileCache>();
-/** RGB tile cache per open slide (shared by every grid's PatchReader). */
-export const rgbTileCacheBytes = 96 << 20;
-
-function tileCacheOf(reader: SlideReader): RgbTileCache {
-  let c = tileCaches.get(reader);
-  if (!c) tileCaches.set(reader, (c = new RgbTileCache(rgbTileCacheBytes)));
-  return c;
-}
-
-/** Box average of an RGB image (w × h, both multiples of s) by s. */
-function boxShrink(src: Buffer, w: number, h: number, s: number): Buffer {
-  const ow = w / s;
-  const oh = h / s;
-  const out = Buffer.allocUnsafe(ow * oh * 3);
-  const sums = new Uint32Array(ow * 3);
-  const half = (s * s) >> 1;
-  const shift = Math.log2(s * s);
-  for (let oy = 0; oy < oh; oy++) {
-    sums.fill(0);
-    for (let dy = 0; dy < s; dy++) {
-      let i = (oy * s + dy) * w * 3;
-      for (let ox = 0, k = 0; ox < ow; ox++, k += 3) {
-        let r = 0;
-        let g = 0;
-        let b = 0;
-        for (let dx = 0; dx < s; dx++, i += 3) {
-          r += src[i];
-          g += src[i + 1];
-          b += src[i + 2];
-        }
-        sums[k] += r;
-        sums[k + 1] += g;
-        sums[k + 2] += b;
-      }
-    }
-    const o = oy * ow * 3;
-    for (let k = 0; k < ow * 3; k++) out[o + k] = (sums[k] + half) >>> shift;
-  }
-  return out;
-}
-
-/** Decoded pixels of any channel count as tightly packed RGB, `w` × `h` (cropping any excess). */
-function toRgb(data: Buffer, width: number, height: number, channels: number, w: number, h: number): Buffer {
-  if (channels === 3 && width === w && height === h) return data;
-  const out = Buffer.alloc(w * h * 3, 255);
-  const cw = Math.min(w, width);
-  for (let y = 0; y < Math.min(h, height); y++) {
-    for (let x = 0; x < cw; x++) {
-      const i = (y * width + x) * channels;
-      const o = (y * w + x) * 3;
-      if (channels >= 3) {
-        out[o] = data[i];
-        out[o + 1] = data[i + 1];
-        out[o + 2] = data[i + 2];
-      } else out[o] = out[o + 1] = out[o + 2] = data[i];
-    }
-  }
-  return out;
-}
-
 export class PatchReader {
   readonly level: number;
   /** Power-of-two reduction applied to `level` (fast path only; 1 on the readRegion path). */
@@ -136,14 +66,13 @@ export class PatchReader {
   readonly levelSize: number;
   /** The level the readRegion path (no JPEG tiles) reads. */
   private readonly regionLevel: number;
-  private readonly cache: RgbTileCache;
-  private fast: Promise<boolean> | undefined;
+  private readonly handle: SlideHandle;
 
   constructor(
     private readonly reader: SlideReader,
     readonly grid: PatchGrid,
   ) {
-    this.cache = tileCacheOf(reader);
+    this.handle = handleOf(reader);
     const src = sourceForGrid(reader, grid);
     this.level = src.level;
     this.shrink = src.shrink;
@@ -166,34 +95,12 @@ export class PatchReader {
   }
 
   private fastPath(): Promise<boolean> {
-    if (this.fast) return this.fast;
-    let probe = this.cache.jpegLevels.get(this.level);
-    if (!probe) {
-      probe = this.reader.readNativeTile(this.level, 0, 0).then(
-        (t) => t !== null && t.encoding === 'jpeg',
-        () => false,
-      );
-      this.cache.jpegLevels.set(this.level, probe);
-    }
-    this.fast = probe;
-    return probe;
+    return this.handle.isJpegLevel(this.level);
   }
 
-  /** RGB tile (col, row) of `level` reduced by `shrink`: (tileWidth/shrink) × (tileHeight/shrink) × 3, or null (no tile: white). */
-  private tile(col: number, row: number, shrink: number): Promise<Buffer | null> {
-    const l = this.reader.levels[this.level];
-    return this.cache.tiles.getOrLoad(`${this.level}/${shrink}/${col}/${row}`, async (): Promise<Buffer | null> => {
-      if (shrink > 1) {
-        const full = await this.tile(col, row, 1);
-        return full && boxShrink(full, l.tileWidth, l.tileHeight, shrink);
-      }
-      const native = await this.reader.readNativeTile(this.level, col, row);
-      if (!native) return null;
-      const { data, info } = await sharp(native.bytes, { sequentialRead: true, limitInputPixels: Math.max(1, 4 * l.tileWidth * l.tileHeight) })
-        .raw()
-        .toBuffer({ resolveWithObject: true });
-      return toRgb(data, info.width, info.height, info.channels, l.tileWidth, l.tileHeight);
-    }, (rgb) => rgb !== null);
+  /** RGB tile (col, row) of `level` reduced by `shrink`: (tileWidth/shrink) × (tileHeight/shrink) × 3, from the slide's handle. */
+  private tile(col: number, row: number, shrink: number): Promise<Buffer> {
+    return this.handle.rgbTile(this.level, col, row, shrink);
   }
 
   private async readFromTiles(x: number, y: number, out: Uint8Array, offset: number): Promise<void> {
@@ -227,13 +134,6 @@ export class PatchReader {
             const sx1 = Math.min((col + 1) * tw, x1);
             const sy1 = Math.min((row + 1) * th, y1);
             if (sx0 >= sx1 || sy0 >= sy1) return;
-            if (!tile) {
-              for (let sy = sy0; sy < sy1; sy++) {
-                const o = base + ((sy - iy) * size + (sx0 - ix)) * 3;
-                dst.fill(255, o, o + (sx1 - sx0) * 3);
-              }
-              return;
-            }
             const rowBytes = (sx1 - sx0) * 3;
             for (let sy = sy0; sy < sy1; sy++) {
               const src = ((sy - row * th) * tw + (sx0 - col * tw)) * 3;

@@ -54,3 +54,37 @@ test('on CMU-1-Small-Region, glass patches are skipped and tissue patches kept',
     await slide.close();
   }
 });
+
+test('tissue fractions from the block summed-area table are exact counts of the mask, for any rectangle', { skip: skipWithoutShared }, async () => {
+  const slide = await openSlide(shared('data', 'slides', 'CMU-1-Small-Region.svs'));
+  try {
+    const mask = await detectTissue(slide);
+    const d = mask.downsample;
+    // The same fraction counted pixel by pixel, as tissueFraction defines it.
+    const brute = (x: number, y: number, w: number, h: number): number => {
+      const clamp = (v: number, hi: number) => Math.max(0, Math.min(hi, Math.round(v)));
+      const x0 = clamp(x / d, mask.width);
+      const y0 = clamp(y / d, mask.height);
+      const x1 = Math.max(x0, clamp((x + w) / d, mask.width));
+      const y1 = Math.max(y0, clamp((y + h) / d, mask.height));
+      if (x1 === x0 || y1 === y0) return 0;
+      let n = 0;
+      for (let v = y0; v < y1; v++) for (let u = x0; u < x1; u++) n += mask.data[v * mask.width + u];
+      return n / Math.max((x1 - x0) * (y1 - y0), ((x + w) / d - x / d) * ((y + h) / d - y / d) * 0.5);
+    };
+    let seed = 7;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * n;
+    const { width, height } = slide.levels[0];
+    const rects: [number, number, number, number][] = [
+      [0, 0, width, height],
+      [-100, -100, 300, 300],
+      [width - 50, height - 70, 400, 400],
+      [500, 600, 16, 16],
+      [500, 600, 5, 3],
+    ];
+    for (let i = 0; i < 300; i++) rects.push([rand(width) - 100, rand(height) - 100, 1 + rand(900), 1 + rand(900)]);
+    for (const [x, y, w, h] of rects) assert.equal(mask.tissueFraction(x, y, w, h), brute(x, y, w, h), `${x}, ${y}, ${w} × ${h}`);
+  } finally {
+    await slide.close();
+  }
+});

@@ -3,13 +3,15 @@
 // position (x / downsample not whole, as at most levels > 0) is a bilinear sub-pixel shift in
 // premultiplied alpha like OpenSlide's cairo painting, which is what gives its soft alpha at image edges.
 import type { RgbaImage } from './codecs/rgba.js';
+import type { DecodedTile } from './slide-handle.js';
 import { SlideError } from './slide-errors.js';
 import type { TileGridLevel } from './tile-grid.js';
 
 /** Largest region one call may ask for (pixels): 256 MiB of RGBA. */
 export const MAX_REGION_PIXELS = 1 << 26;
 
-export type TileFetcher = (col: number, row: number) => Promise<RgbaImage>;
+/** A decoded tile: RGBA, or RGB (JPEG levels: opaque, written with alpha 255). */
+export type TileFetcher = (col: number, row: number) => Promise<RgbaImage | DecodedTile>;
 
 export function checkRegionSize(width: number, height: number): void {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
@@ -70,10 +72,13 @@ export async function copyRegion(
           const sx1 = Math.min(col * tw + tile.width, x1);
           const sy1 = Math.min(row * th + tile.height, y1);
           if (sx0 >= sx1) return;
-          const rowBytes = (sx1 - sx0) * 4;
+          const n = sx1 - sx0;
+          const c = tile.channels;
           for (let sy = sy0; sy < sy1; sy++) {
-            const src = ((sy - row * th) * tile.width + (sx0 - col * tw)) * 4;
-            tile.data.copy(out, ((sy - iy) * width + (sx0 - ix)) * 4, src, src + rowBytes);
+            const src = ((sy - row * th) * tile.width + (sx0 - col * tw)) * c;
+            const dst = ((sy - iy) * width + (sx0 - ix)) * 4;
+            if (c === 4) tile.data.copy(out, dst, src, src + n * 4);
+            else rgbRowToRgba(tile.data, src, out, dst, n);
           }
         }),
       );
@@ -81,6 +86,15 @@ export async function copyRegion(
   }
   await Promise.all(jobs);
   return { data: out, width, height, channels: 4 };
+}
+
+function rgbRowToRgba(src: Buffer, s: number, out: Buffer, o: number, pixels: number): void {
+  for (let p = 0; p < pixels; p++, s += 3, o += 4) {
+    out[o] = src[s];
+    out[o + 1] = src[s + 1];
+    out[o + 2] = src[s + 2];
+    out[o + 3] = 255;
+  }
 }
 
 /** Bilinear shift by (dx, dy)/256 of a (w+1)×(h+1) window to w×h, in premultiplied alpha, back to straight RGBA. */

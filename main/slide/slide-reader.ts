@@ -74,6 +74,8 @@ export interface SlideFormat {
 
 /** Engine options for one open slide. */
 export interface OpenSlideOptions {
-  /** Decoded-tile cache capacity in bytes (default 64 MiB). */
+  /** Decoded-tile cache capacity in bytes (default 64 MiB): the slide's one cache, shared by tiles, patches and regions. */
   tileCacheBytes?: number;
+  /** Called on every stored-tile decode (benches count decodes per distinct tile with it). */
+  onTileDecode?: (level: number, col: number, row: number) => void;
 }

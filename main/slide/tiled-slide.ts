@@ -1,15 +1,16 @@
 // The one SlideReader behind every tiled format: a format driver supplies levels (tile grids),
-// metadata and associated images; this class adds argument checks, the shared tile cache and regions.
-import { ByteLruCache } from '../common/byte-lru-cache.js';
-import type { RgbaImage } from './codecs/rgba.js';
+// metadata and associated images; this class adds argument checks, regions and the slide's handle (its
+// one decoded-tile cache and decode counter, which Deep Zoom tiles and encoder patches share: slide-handle.ts).
+import type { ByteLruCache } from '../common/byte-lru-cache.js';
+import { toRgba, type RgbaImage } from './codecs/rgba.js';
 import { checkRegionSize, copyRegion, readLevelRegion } from './region-reader.js';
+import { DEFAULT_TILE_CACHE_BYTES, SlideHandle, type DecodedTile, type HasSlideHandle } from './slide-handle.js';
 import { SlideError } from './slide-errors.js';
 import type { AssociatedImageInfo, NativeTile, OpenSlideOptions, RawImage, SlideLevel, SlideReader } from './slide-reader.js';
 import type { TileGridLevel } from './tile-grid.js';
 import type { FileSource } from './file-source.js';
 
-/** Default bound of a slide's decoded-tile cache (OpenSlide's openslide-cache idea: one per open slide). */
-export const DEFAULT_TILE_CACHE_BYTES = 64 * 1024 * 1024;
+export { DEFAULT_TILE_CACHE_BYTES };
 
 export interface AssociatedImageSource extends AssociatedImageInfo {
   read(): Promise<RgbaImage>;
@@ -43,7 +44,7 @@ export interface TiledSlideParts {
   associated: AssociatedImageSource[];
 }
 
-export class TiledSlide implements SlideReader {
+export class TiledSlide implements SlideReader, HasSlideHandle {
   readonly vendor: string;
   readonly levels: readonly SlideLevel[];
   readonly mpp: { x: number; y: number } | null;
@@ -52,8 +53,8 @@ export class TiledSlide implements SlideReader {
   readonly associatedImages: readonly AssociatedImageInfo[];
   /** The open file (for fingerprints and diagnostics). */
   readonly source: FileSource;
-  /** Decoded tiles, LRU by bytes; concurrent requests for one tile share one decode. */
-  readonly cache: ByteLruCache<string, RgbaImage>;
+  /** This slide's pixels: one decoded-tile cache, LRU by bytes (concurrent requests for one tile share one decode), and the decode counter. */
+  readonly handle: SlideHandle;
   private readonly grid: TileGridLevel[];
   private readonly associated: Map<string, AssociatedImageSource>;
   private readonly extraSources: FileSource[];
@@ -71,13 +72,26 @@ export class TiledSlide implements SlideReader {
     this.associated = new Map(parts.associated.map((a) => [a.name, a]));
     this.associatedImages = parts.associated.map(({ name, width, height }) => ({ name, width, height }));
     this.properties = Object.freeze(withOpenSlideProperties(parts));
-    this.cache = new ByteLruCache(options.tileCacheBytes ?? DEFAULT_TILE_CACHE_BYTES, (tile) => tile.data.length);
+    const grid = this.grid;
+    this.handle = new SlideHandle(
+      {
+        levels: grid,
+        decodeTile: (level, col, row) => grid[level].decodeTile(col, row),
+        readNativeTile: (level, col, row) => grid[level].readNativeTile(col, row),
+      },
+      { tileCacheBytes: options.tileCacheBytes ?? DEFAULT_TILE_CACHE_BYTES, path: parts.source.path, ...(options.onTileDecode ? { onDecode: options.onTileDecode } : {}) },
+    );
+  }
+
+  /** The decoded-tile cache (the handle's). */
+  get cache(): ByteLruCache<string, DecodedTile> {
+    return this.handle.cache;
   }
 
   readRegion(level: number, x: number, y: number, width: number, height: number): Promise<RawImage> {
     return this.guard(() => {
       const grid = this.level(level);
-      return readLevelRegion(grid, (col, row) => this.decodedTile(level, col, row), x, y, width, height);
+      return readLevelRegion(grid, (col, row) => this.cachedTile(level, col, row), x, y, width, height);
     });
   }
 
@@ -91,11 +105,17 @@ export class TiledSlide implements SlideReader {
 
   /** Tile (col, row) of `level` decoded to RGBA, through the cache. */
   decodedTile(level: number, col: number, row: number): Promise<RgbaImage> {
-    return this.guard(() => {
-      const grid = this.level(level);
-      checkTile(grid, col, row);
-      return this.cache.getOrLoad(`${level}/${col}/${row}`, () => grid.decodeTile(col, row));
+    return this.guard(async () => {
+      const tile = await this.cachedTile(level, col, row);
+      return tile.channels === 4 ? (tile as RgbaImage) : toRgba(tile.data, tile.width, tile.height, 3);
     });
+  }
+
+  /** Tile (col, row) of `level` as the cache holds it (RGB on JPEG levels, else RGBA). */
+  private cachedTile(level: number, col: number, row: number): Promise<DecodedTile> {
+    const grid = this.level(level);
+    checkTile(grid, col, row);
+    return this.handle.tile(level, col, row);
   }
 
   readAssociatedImage(name: string): Promise<RawImage> {
@@ -123,7 +143,7 @@ export class TiledSlide implements SlideReader {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.cache.clear();
+    this.handle.close();
     await Promise.all([this.source, ...this.extraSources].map((s) => s.close()));
   }
 

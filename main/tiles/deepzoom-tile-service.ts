@@ -19,7 +19,10 @@ export interface DeepZoomTileServiceOptions {
   overlap?: number;
   /** Memory bound of the encoded-tile cache, bytes (0 disables it). Default 32 MiB. */
   tileCacheBytes?: number;
-  /** Memory bound of the decoded stored JPEG tiles (RGB) shared by all requests, bytes. Default 64 MiB. */
+  /**
+   * Ignored (kept so callers still type-check): decoded stored tiles live in the slide's one cache, its
+   * handle's (`OpenSlideOptions.tileCacheBytes`), shared with the encoder's patches and read_region.
+   */
   decodedTileCacheBytes?: number;
   /** Memory bound of the derived overview blocks, bytes. Default 64 MiB. */
   blockCacheBytes?: number;
@@ -45,7 +48,7 @@ export interface TileServiceStats {
   cacheHits: number;
   tileCacheBytes: number;
   blockCacheBytes: number;
-  /** Stored JPEG tiles decoded, and decoded-tile cache hits, on the stored/resampled-level path. */
+  /** Stored tiles decoded, and decoded-tile cache hits, by the slide's handle (whoever asked: tiles, patches, regions). */
   storedTileDecodes: number;
   storedTileHits: number;
   decodedTileCacheBytes: number;
@@ -80,7 +83,7 @@ export class DeepZoomTileService {
     );
     this.blockCacheCapacity = options.blockCacheBytes ?? 64 * 1024 * 1024;
     this.levelReader = new DeepZoomLevelReader(slide, this.geometry, this.levelSources, { ...options, blockCacheBytes: this.blockCacheCapacity });
-    this.nativeJpeg = new NativeJpegTiles(slide, options);
+    this.nativeJpeg = new NativeJpegTiles(slide);
     this.tiles = new ByteLruCache(options.tileCacheBytes ?? 32 * 1024 * 1024, (b) => b.length);
     this.passthrough = options.nativePassthrough ?? true;
   }
@@ -162,7 +165,7 @@ export class DeepZoomTileService {
   }
 
   stats(): TileServiceStats {
-    const decoded = this.nativeJpeg.stats;
+    const decoded = this.nativeJpeg.handle.stats();
     return {
       ...this.counters,
       cacheHits: this.tiles.hits,
@@ -170,7 +173,7 @@ export class DeepZoomTileService {
       blockCacheBytes: this.levelReader.blockCacheBytes,
       storedTileDecodes: decoded.decodes,
       storedTileHits: decoded.hits,
-      decodedTileCacheBytes: this.nativeJpeg.cacheBytes,
+      decodedTileCacheBytes: decoded.cacheBytes,
     };
   }
 
@@ -179,7 +182,7 @@ export class DeepZoomTileService {
     this.warming = undefined;
     this.tiles.clear();
     this.levelReader.clear();
-    this.nativeJpeg.clear();
+    this.nativeJpeg.handle.clear();
   }
 
   private async renderTile(info: DeepZoomTileInfo, format: TileFormat, quality: number): Promise<Buffer> {

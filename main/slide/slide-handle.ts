@@ -1,0 +1,277 @@
+// One open slide's pixels: the one decoded-tile cache (byte-bounded), the one decoder per level and the
+// decode counter that the Deep Zoom tiles, the encoder's patches and read_region all go through.
+// A level whose tiles are stored as JPEG decodes a tile straight to RGB (libjpeg-turbo via sharp, the same
+// complete stream the format driver's decodeTile decodes, without its alpha channel); any other level
+// (JPEG 2000, deflate, NDPI strips…) uses the driver's decodeTile (RGBA). Reduced copies of RGB tiles (box
+// shrink by 2/4/8: the encoder's "virtual levels") are kept in the same cache, derived from the cached
+// full tile, so a stored tile is decoded once whoever asks and at whatever scale.
+import sharp from 'sharp';
+import { ByteLruCache } from '../common/byte-lru-cache.js';
+import type { RgbaImage } from './codecs/rgba.js';
+import { SlideError } from './slide-errors.js';
+import type { NativeTile, SlideLevel, SlideReader } from './slide-reader.js';
+
+/** Default bound of a slide's decoded-tile cache (OpenSlide's openslide-cache idea: one per open slide). */
+export const DEFAULT_TILE_CACHE_BYTES = 64 * 1024 * 1024;
+
+/** A decoded stored tile: RGB (JPEG levels) or RGBA (the driver's decode), row-major. */
+export interface DecodedTile {
+  data: Buffer;
+  width: number;
+  height: number;
+  channels: 3 | 4;
+}
+
+/** What a handle decodes from: a slide's levels, its drivers' decoders and native tiles. */
+export interface TileSource {
+  readonly levels: readonly SlideLevel[];
+  decodeTile(level: number, col: number, row: number): Promise<RgbaImage>;
+  readNativeTile(level: number, col: number, row: number): Promise<NativeTile | null>;
+}
+
+export interface SlideHandleOptions {
+  /** Decoded-tile cache capacity in bytes (default 64 MiB). */
+  tileCacheBytes?: number;
+  /** Called on every stored-tile decode (benches count distinct tiles with it). */
+  onDecode?: (level: number, col: number, row: number) => void;
+  /** The slide's path, for the messages of decode errors. */
+  path?: string;
+}
+
+export interface DecodeStats {
+  /** Stored tiles decoded, per level. */
+  decodesByLevel: number[];
+  decodes: number;
+  /** Cache answers (full and reduced tiles). */
+  hits: number;
+  cacheBytes: number;
+  cacheCapacity: number;
+}
+
+export class SlideHandle {
+  /** Decoded tiles (`level/col/row`) and their reductions (`level/col/row/shrink`), LRU by bytes; one decode per concurrent ask. */
+  readonly cache: ByteLruCache<string, DecodedTile>;
+  private readonly decodesByLevel: number[];
+  /** Level → whether its tiles decode as plain RGB JPEG (learned from tile (0, 0)'s native bytes, then from each decode). */
+  private readonly jpegLevels = new Map<number, Promise<boolean>>();
+  private readonly onDecode: SlideHandleOptions['onDecode'];
+  private readonly path: string;
+  private closed = false;
+
+  constructor(
+    private readonly source: TileSource,
+    options: SlideHandleOptions = {},
+  ) {
+    this.cache = new ByteLruCache(options.tileCacheBytes ?? DEFAULT_TILE_CACHE_BYTES, (t) => t.data.length);
+    this.decodesByLevel = source.levels.map(() => 0);
+    this.onDecode = options.onDecode;
+    this.path = options.path ?? 'The slide';
+  }
+
+  get levels(): readonly SlideLevel[] {
+    return this.source.levels;
+  }
+
+  stats(): DecodeStats {
+    return {
+      decodesByLevel: [...this.decodesByLevel],
+      decodes: this.decodesByLevel.reduce((a, b) => a + b, 0),
+      hits: this.cache.hits,
+      cacheBytes: this.cache.bytes,
+      cacheCapacity: this.cache.capacity,
+    };
+  }
+
+  clear(): void {
+    this.cache.clear();
+  }
+
+  /** Drops the cache; later asks throw (the slide was closed). */
+  close(): void {
+    this.closed = true;
+    this.cache.clear();
+  }
+
+  /** Whether `level`'s stored tiles are complete RGB JPEGs of the level's tile size (so tiles come back RGB). */
+  isJpegLevel(level: number): Promise<boolean> {
+    let known = this.jpegLevels.get(level);
+    if (!known) {
+      const { tileWidth, tileHeight } = this.source.levels[level];
+      known = this.source.readNativeTile(level, 0, 0).then(
+        (t) => t !== null && t.encoding === 'jpeg' && t.width === tileWidth && t.height === tileHeight,
+        () => false,
+      );
+      this.jpegLevels.set(level, known);
+    }
+    return known;
+  }
+
+  /** Stored tile (col, row) of `level` decoded, through the cache: RGB on JPEG levels, else RGBA. */
+  tile(level: number, col: number, row: number): Promise<DecodedTile> {
+    if (this.closed) return Promise.reject(new SlideError('invalid-argument', 'This slide has been closed'));
+    const l = this.source.levels[level];
+    if (!l || !Number.isInteger(col) || !Number.isInteger(row) || col < 0 || row < 0 || col * l.tileWidth >= l.width || row * l.tileHeight >= l.height) {
+      return Promise.reject(new SlideError('invalid-argument', `Tile (${col}, ${row}) of level ${level} is outside this slide`));
+    }
+    return this.cache.getOrLoad(`${level}/${col}/${row}`, () =>
+      this.decode(level, col, row).catch((err: unknown) => {
+        // Callers catch one error type: anything else a decoder or the OS throws becomes a SlideError.
+        if (err instanceof SlideError) throw err;
+        throw new SlideError('corrupt', `${this.path} could not be read: ${err instanceof Error ? err.message : String(err)}`);
+      }),
+    );
+  }
+
+  /**
+   * Tile (col, row) of `level` as (tileWidth/shrink) × (tileHeight/shrink) RGB (any alpha flattened onto
+   * white), `shrink` a power of two dividing the tile size: reductions are box averages of the cached full
+   * tile, cached themselves. Fast on JPEG levels (the decoded tile itself at shrink 1).
+   */
+  async rgbTile(level: number, col: number, row: number, shrink = 1): Promise<Buffer> {
+    if (shrink === 1) return rgbOf(await this.tile(level, col, row));
+    const reduced = await this.cache.getOrLoad(`${level}/${col}/${row}/${shrink}`, async (): Promise<DecodedTile> => {
+      const full = await this.tile(level, col, row);
+      const w = Math.floor(full.width / shrink) * shrink;
+      const h = Math.floor(full.height / shrink) * shrink;
+      const rgb = rgbOf(full.width === w && full.height === h ? full : cropTile(full, w, h));
+      return { data: boxShrink(rgb, w, h, shrink), width: w / shrink, height: h / shrink, channels: 3 };
+    });
+    return reduced.data;
+  }
+
+  private async decode(level: number, col: number, row: number): Promise<DecodedTile> {
+    if (await this.isJpegLevel(level)) {
+      const rgb = await this.decodeJpegRgb(level, col, row);
+      if (rgb) return rgb;
+    }
+    // Not JPEG, or this tile's stream is not plain RGB of the tile size: the driver's decoder handles it.
+    this.count(level, col, row);
+    return this.source.decodeTile(level, col, row);
+  }
+
+  private async decodeJpegRgb(level: number, col: number, row: number): Promise<DecodedTile | null> {
+    const { tileWidth: tw, tileHeight: th } = this.source.levels[level];
+    const native = await this.source.readNativeTile(level, col, row);
+    if (!native || native.encoding !== 'jpeg' || native.width !== tw || native.height !== th) return null;
+    this.count(level, col, row);
+    let decoded: { data: Buffer; info: { width: number; height: number; channels: number } };
+    try {
+      decoded = await sharp(native.bytes, { failOn: 'error', limitInputPixels: tw * th, sequentialRead: true }).raw().toBuffer({ resolveWithObject: true });
+    } catch (err) {
+      throw new SlideError('corrupt', `A JPEG tile could not be decoded: ${(err as Error).message}`);
+    }
+    const { data, info } = decoded;
+    if (info.channels === 3 && info.width === tw && info.height === th) return { data, width: tw, height: th, channels: 3 };
+    // Greyscale or CMYK JPEG: the whole level is, so its tiles go to the driver's decoder from now on.
+    if (info.channels !== 3) this.jpegLevels.set(level, Promise.resolve(false));
+    return null;
+  }
+
+  private count(level: number, col: number, row: number): void {
+    this.decodesByLevel[level]++;
+    this.onDecode?.(level, col, row);
+  }
+}
+
+/** Readers that carry their own handle (TiledSlide): the one every consumer of the slide shares. */
+export interface HasSlideHandle {
+  readonly handle: SlideHandle;
+}
+
+const adopted = new WeakMap<SlideReader, SlideHandle>();
+
+/**
+ * The slide's handle: its own for engine slides (TiledSlide), else (readers made elsewhere, test fakes) one
+ * handle per reader made here, decoding native JPEG tiles and reading any other tile with readRegion.
+ */
+export function handleOf(reader: SlideReader): SlideHandle {
+  const own = (reader as Partial<HasSlideHandle>).handle;
+  if (own instanceof SlideHandle) return own;
+  let h = adopted.get(reader);
+  if (!h) {
+    h = new SlideHandle({
+      levels: reader.levels,
+      readNativeTile: (level, col, row) => reader.readNativeTile(level, col, row),
+      decodeTile: async (level, col, row) => {
+        const l = reader.levels[level];
+        const at = (v: number) => levelToLevel0(v, l.downsample);
+        const w = Math.min(l.tileWidth, l.width - col * l.tileWidth);
+        const hgt = Math.min(l.tileHeight, l.height - row * l.tileHeight);
+        const img = await reader.readRegion(level, at(col * l.tileWidth), at(row * l.tileHeight), w, hgt);
+        return { data: img.data, width: img.width, height: img.height, channels: 4 };
+      },
+    });
+    adopted.set(reader, h);
+  }
+  return h;
+}
+
+/** The level-0 position that a reader computing v' = x / downsample maps to level pixel v exactly. */
+function levelToLevel0(v: number, downsample: number): number {
+  let x0 = v * downsample;
+  if (x0 / downsample < v) x0 += downsample * 1e-9 * Math.max(1, v);
+  return x0;
+}
+
+/** A decoded tile as tightly packed RGB: the tile's own buffer when RGB, else alpha flattened onto white. */
+export function rgbOf(tile: DecodedTile): Buffer {
+  if (tile.channels === 3) return tile.data;
+  const n = tile.width * tile.height;
+  const out = Buffer.allocUnsafe(n * 3);
+  const d = tile.data;
+  for (let p = 0, i = 0, o = 0; p < n; p++, i += 4, o += 3) {
+    const a = d[i + 3];
+    if (a === 255) {
+      out[o] = d[i];
+      out[o + 1] = d[i + 1];
+      out[o + 2] = d[i + 2];
+    } else {
+      const k = a / 255;
+      const w = 255 * (1 - k);
+      out[o] = d[i] * k + w;
+      out[o + 1] = d[i + 1] * k + w;
+      out[o + 2] = d[i + 2] * k + w;
+    }
+  }
+  return out;
+}
+
+/** The top-left w × h of a tile. */
+function cropTile(tile: DecodedTile, w: number, h: number): DecodedTile {
+  const c = tile.channels;
+  const out = Buffer.allocUnsafe(w * h * c);
+  for (let y = 0; y < h; y++) tile.data.copy(out, y * w * c, y * tile.width * c, (y * tile.width + w) * c);
+  return { data: out, width: w, height: h, channels: c };
+}
+
+/** Box average of an RGB image (w × h, both multiples of s) by s. */
+export function boxShrink(src: Buffer, w: number, h: number, s: number): Buffer {
+  const ow = w / s;
+  const oh = h / s;
+  const out = Buffer.allocUnsafe(ow * oh * 3);
+  const sums = new Uint32Array(ow * 3);
+  const half = (s * s) >> 1;
+  const shift = Math.log2(s * s);
+  for (let oy = 0; oy < oh; oy++) {
+    sums.fill(0);
+    for (let dy = 0; dy < s; dy++) {
+      let i = (oy * s + dy) * w * 3;
+      for (let ox = 0, k = 0; ox < ow; ox++, k += 3) {
+        let r = 0;
+        let g = 0;
+        let b = 0;
+        for (let dx = 0; dx < s; dx++, i += 3) {
+          r += src[i];
+          g += src[i + 1];
+          b += src[i + 2];
+        }
+        sums[k] += r;
+        sums[k + 1] += g;
+        sums[k + 2] += b;
+      }
+    }
+    const o = oy * ow * 3;
+    for (let k = 0; k < ow * 3; k++) out[o + k] = (sums[k] + half) >>> shift;
+  }
+  return out;
+}
