@@ -26,7 +26,21 @@ export interface HeatmapUpdateRequest {
   since?: number;
 }
 
-export interface HeatmapUpdateHeader {
+/** The whole-slide grid of a heatmap: cell (c, r) covers level-0 [cellOffset + c·cellSize, … + cellSize) in x, same in y. */
+export interface HeatmapGrid {
+  cols: number;
+  rows: number;
+  /** Cell side in level-0 px (the stride of the probe's finest grid). */
+  cellSize: number;
+  /** Level-0 px where cell 0 starts: (patch side − stride) / 2, so cell centres are patch centres. */
+  cellOffset: number;
+  /** Patch side in level-0 px. */
+  patchSize: number;
+  /** µm/px of the grid. */
+  mpp: number;
+}
+
+export interface HeatmapUpdateHeader extends HeatmapGrid {
   /** `snapshot`: start from an all-unscored raster (geometry, provenance and tissue below are new); `delta`: apply to version `since`. */
   kind: 'snapshot' | 'delta';
   slideId: string;
@@ -36,16 +50,6 @@ export interface HeatmapUpdateHeader {
   /** For a delta, the version it applies to. */
   since: number;
   classNames: string[];
-  /** The whole-slide grid: cell (c, r) covers level-0 [cellOffset + c·cellSize, … + cellSize) in x, same in y. */
-  cols: number;
-  rows: number;
-  /** Cell side in level-0 px (the stride of the probe's finest grid). */
-  cellSize: number;
-  cellOffset: number;
-  /** Patch side in level-0 px. */
-  patchSize: number;
-  /** µm/px of the grid. */
-  mpp: number;
   /** Cells scored in the whole raster after this update. */
   scored: number;
   /** Cells carried by this update. */

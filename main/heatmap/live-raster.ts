@@ -2,16 +2,10 @@
 // class's probability per cell of the whole-slide grid (as `probability-raster.ts` lays cells out: cell
 // centres are patch centres), a version bumped by each change, and a bounded log of which cells each
 // version changed, so "what changed since v" costs the change, not the slide.
-export interface LiveGrid {
-  cols: number;
-  rows: number;
-  /** Level-0 px between patch origins (the cell side). */
-  cellSize: number;
-  /** Level-0 px where cell 0 starts: (patch side − stride) / 2. */
-  cellOffset: number;
-  patchSize: number;
-  mpp: number;
-}
+import type { HeatmapGrid } from '../contracts/heatmap-update.js';
+
+/** The grid a live raster is laid on (the update's grid). */
+export type LiveGrid = HeatmapGrid;
 
 /** Versions whose changed cells are kept; a caller further behind gets a snapshot. */
 const HISTORY = 1024;

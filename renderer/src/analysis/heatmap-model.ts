@@ -2,20 +2,14 @@
 // from the services' binary updates (a snapshot, then deltas since the version held), and the pure colouring
 // of one class into RGBA pixels, of the cells an update changed or of all of them. No DOM: unit-tested.
 import type { HeatmapProvenance, HeatmapUpdate, HeatmapUpdateHeader } from '../../../main/contracts/tessera-api';
-import { HEATMAP_LEVELS, HEATMAP_UNSCORED } from '../../../main/contracts/heatmap-update';
+import { HEATMAP_LEVELS, HEATMAP_UNSCORED, type HeatmapGrid } from '../../../main/contracts/heatmap-update';
 import { opacityRamp } from '../../../main/common/colour-maps';
 
 /** What the panel, legend and export dialog read of the heatmap shown. */
-export interface HeatmapView {
+export interface HeatmapView extends HeatmapGrid {
   slideId: string;
   probeId: string;
   classNames: string[];
-  cols: number;
-  rows: number;
-  cellSize: number;
-  cellOffset: number;
-  patchSize: number;
-  mpp: number;
   scored: number;
   version: number;
   probe: HeatmapProvenance;
