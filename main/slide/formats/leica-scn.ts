@@ -17,8 +17,8 @@ import { tiffAssociatedImage, tiffLevel } from '../tiff/tiff-level.js';
 import { tiffProperties } from '../tiff/tiff-properties.js';
 import { tiffQuickHash } from '../tiff/tiff-quickhash.js';
 import { Tag } from '../tiff/tiff-tags.js';
-import { formatDouble } from './philips.js';
-import { attr, childElements, parseXml, textNodes, type XmlElement } from './vendor-xml.js';
+import { formatDouble } from '../glib-double.js';
+import { attr, childElements, intAttr, parseXml, textNodes, type XmlElement } from './vendor-xml.js';
 
 const NAMESPACES = ['http://www.leica-microsystems.com/scn/2010/03/10', 'http://www.leica-microsystems.com/scn/2010/10/01'];
 const BRIGHTFIELD = 'brightfield';
@@ -194,13 +194,7 @@ function parseCollection(root: XmlElement, path: string): Collection {
   const collections = childElements(root, 'collection');
   if (collections.length !== 1) fail("can't find the collection element");
   const c = collections[0];
-  const int = (el: XmlElement, name: string): number => {
-    const v = attr(el, name);
-    if (v === undefined) return fail(`no integer attribute "${name}"`);
-    if (!/^\s*[+-]?\d+$/.test(v)) return fail(`invalid integer attribute "${name}"`);
-    const n = Number(v);
-    return Number.isSafeInteger(n) ? n : fail(`integer attribute "${name}" is out of range`);
-  };
+  const int = (el: XmlElement, name: string): number => intAttr(el, name, fail);
   const firstText = (el: XmlElement | undefined): string | undefined => (el ? textNodes(el)[0] : undefined);
   const child = (el: XmlElement | undefined, ...names: string[]): XmlElement | undefined => {
     let cur = el;

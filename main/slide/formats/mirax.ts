@@ -19,7 +19,7 @@ import { miraxImageDecoder, miraxLevel } from '../mirax/mirax-level.js';
 import { readSlideLayout } from '../mirax/slide-layout.js';
 import { Slidedat } from '../mirax/slidedat.js';
 import { boundsProperties, placeTiles } from '../mirax/tile-placement.js';
-import { formatDouble } from '../ndpi/ndpi-properties.js'; // glib's %.17g, as OpenSlide prints doubles
+import { formatDouble } from '../glib-double.js';
 import { checkRegionSize } from '../region-reader.js';
 import { SlideError } from '../slide-errors.js';
 import type { OpenSlideOptions, SlideFormat, SlideReader } from '../slide-reader.js';

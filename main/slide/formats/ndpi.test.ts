@@ -19,7 +19,8 @@ import { diffRgba, loadRgba } from '../testing/compare-pixels.js';
 import { tempDir } from '../testing/fixtures.js';
 import { TiledSlide } from '../tiled-slide.js';
 import { supportedFormatsText } from './index.js';
-import { formatDouble, NdpiTag } from './ndpi.js';
+import { formatDouble } from '../glib-double.js';
+import { NdpiTag } from './ndpi.js';
 
 interface Reference {
   vendor: string;

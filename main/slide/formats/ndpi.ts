@@ -21,7 +21,7 @@ import { TiffTags, type TiffDirectory } from '../tiff/tiff-file.js';
 import { tiffProperties } from '../tiff/tiff-properties.js';
 
 export { NdpiTag } from '../ndpi/ndpi-tags.js';
-export { formatDouble, ndpiProperties } from '../ndpi/ndpi-properties.js';
+export { ndpiProperties } from '../ndpi/ndpi-properties.js';
 
 export const ndpi: SlideFormat = {
   name: 'hamamatsu-ndpi',

@@ -18,7 +18,8 @@ import {
   assertSameMetadataAsOpenSlide,
 } from '../testing/openslide-reference.js';
 import { writePhilipsTiff } from '../testing/philips-writer.js';
-import { formatDouble, parsePixelSpacing, philips } from './philips.js';
+import { formatDouble } from '../glib-double.js';
+import { parsePixelSpacing, philips } from './philips.js';
 
 const REGIONS: RegionSpec[] = [
   { level: 0, x: 0, y: 0, w: 768, h: 512 }, // whole level 0, with the missing tile (2, 1)

@@ -5,6 +5,7 @@
 // whole downsamples, levels clipped to level 0 / downsample: Philips pads its levels). Tiles with a byte
 // count of 0 are missing (multi-ROI slides are sparse) and read as transparent. Label and macro are
 // stripped directories described "Label…"/"Macro…", or base64 JPEGs in the XML (PIM_DP_IMAGE_DATA).
+import { formatDouble } from '../glib-double.js';
 import type { FileSource } from '../file-source.js';
 import type { RgbaImage } from '../codecs/rgba.js';
 import { decodeJpeg } from '../codecs/jpeg.js';
@@ -174,20 +175,6 @@ export function parseDouble(value: string): number {
   if (!/^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s) && !/^\s*[+-]?(inf|infinity|nan)$/i.test(s)) return NaN;
   const n = Number(s.trim().replace(/^([+-]?)inf(inity)?$/i, '$1Infinity'));
   return Number.isFinite(n) ? n : NaN;
-}
-
-/** GLib's g_ascii_dtostr (C "%.17g"), which OpenSlide uses for the doubles it prints. */
-export function formatDouble(d: number): string {
-  if (!Number.isFinite(d)) return String(d);
-  if (d === 0) return Object.is(d, -0) ? '-0' : '0';
-  const [mantissa, e] = d.toExponential(16).split('e');
-  const exponent = Number(e);
-  const strip = (s: string): string => (s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s);
-  if (exponent < -4 || exponent >= 17) {
-    const sign = exponent < 0 ? '-' : '+';
-    return `${strip(mantissa)}e${sign}${String(Math.abs(exponent)).padStart(2, '0')}`;
-  }
-  return strip(d.toFixed(Math.max(0, 16 - exponent)));
 }
 
 /** `philips.*` as OpenSlide's add_properties: leaf Attributes by Name, the first WSI image's, and each PixelDataRepresentation's. */

@@ -71,6 +71,18 @@ export function attr(el: XmlElement, name: string): string | undefined {
   return Object.prototype.hasOwnProperty.call(el.attrs, name) ? el.attrs[name] : undefined;
 }
 
+/**
+ * An integer attribute as OpenSlide's parse_int_attr reads it (optional sign, digits, surrounding space; a
+ * safe integer), or `fail(<what is wrong>)`.
+ */
+export function intAttr(el: XmlElement, name: string, fail: (message: string) => never): number {
+  const v = attr(el, name);
+  if (v === undefined) return fail(`no integer attribute "${name}"`);
+  if (!/^\s*[+-]?\d+$/.test(v)) return fail(`invalid integer attribute "${name}"`);
+  const n = Number(v);
+  return Number.isSafeInteger(n) ? n : fail(`integer attribute "${name}" is out of range`);
+}
+
 /** Child elements, optionally only those called `name`. */
 export function childElements(el: XmlElement, name?: string): XmlElement[] {
   return el.children.filter((c): c is XmlElement => c.name !== '#text' && (name === undefined || c.name === name));

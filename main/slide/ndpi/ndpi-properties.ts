@@ -1,5 +1,6 @@
 // NDPI metadata as OpenSlide 3.4.1 names and formats it: the `hamamatsu.*` properties, MPP, objective
 // power and quickhash-1.
+import { formatDouble } from '../glib-double.js';
 import { createHash } from 'node:crypto';
 import type { FileSource } from '../file-source.js';
 import type { TiffTags } from '../tiff/tiff-file.js';
@@ -49,20 +50,6 @@ export function ndpiMpp(tags: TiffTags): { x: number; y: number } | null {
   const y = tags.number(Tag.YResolution);
   if (!x || !y || !Number.isFinite(x) || !Number.isFinite(y) || x <= 0 || y <= 0) return null;
   return { x: 10000 / x, y: 10000 / y };
-}
-
-/** glib's g_ascii_dtostr, which OpenSlide formats doubles with: C's "%.17g". */
-export function formatDouble(d: number): string {
-  if (!Number.isFinite(d)) return Number.isNaN(d) ? 'nan' : d > 0 ? 'inf' : '-inf';
-  if (d === 0) return Object.is(d, -0) ? '-0' : '0';
-  const [mantissa, expPart] = d.toExponential(16).split('e');
-  const exp = Number(expPart);
-  if (exp < -4 || exp >= 17) {
-    const m = mantissa.includes('.') ? mantissa.replace(/0+$/, '').replace(/\.$/, '') : mantissa;
-    return `${m}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
-  }
-  const fixed = d.toFixed(Math.max(0, 16 - exp));
-  return fixed.includes('.') ? fixed.replace(/0+$/, '').replace(/\.$/, '') : fixed;
 }
 
 /** OpenSlide's quickhash-1 for NDPI: SHA-256 of the smallest level's strip, then the `tiff.*` strings of the first directory. */

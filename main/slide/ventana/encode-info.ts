@@ -2,7 +2,7 @@
 // (SlideStitchInfo/ImageInfo with their AoiOrigin: raw tile grid, Pos-X/Pos-Y) and the tile advance, the
 // tile size less the confidence-weighted mean overlap of the TileJointInfo joints.
 import { parseDouble } from '../formats/philips.js';
-import { attr, childElements, type XmlElement } from '../formats/vendor-xml.js';
+import { attr, childElements, intAttr, type XmlElement } from '../formats/vendor-xml.js';
 import { SlideError } from '../slide-errors.js';
 
 /** Raw tiles one slide may declare (a real BIF has tens of thousands). */
@@ -33,13 +33,7 @@ export function parseEncodeInfo(root: XmlElement, tileWidth: number, tileHeight:
   const origins = unprefixed ? childElements(root, 'AoiOrigin').flatMap((o) => childElements(o)) : [];
   if (!infos.length || !origins.length || infos.length !== origins.length)
     fail('missing or inconsistent region metadata');
-  const int = (el: XmlElement, name: string): number => {
-    const v = attr(el, name);
-    if (v === undefined) return fail(`no integer attribute "${name}"`);
-    if (!/^\s*[+-]?\d+$/.test(v)) return fail(`invalid integer attribute "${name}"`);
-    const n = Number(v);
-    return Number.isSafeInteger(n) ? n : fail(`integer attribute "${name}" is out of range`);
-  };
+  const int = (el: XmlElement, name: string): number => intAttr(el, name, fail);
   const double = (el: XmlElement, name: string): number => {
     const v = attr(el, name);
     if (v === undefined) return fail(`no floating-point attribute "${name}"`);

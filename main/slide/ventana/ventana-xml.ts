@@ -1,7 +1,8 @@
 // The XML parts of a Ventana BIF that OpenSlide 3.4.1 reads: the XMP packet (TIFF tag 700) of a
 // directory, its `<iScan>` element (the root, or a child of a `<Metadata>` root) whose attributes are the
 // `ventana.*` properties, and the `level=N mag=M …` descriptions of the level directories.
-import { formatDouble, parseDouble } from '../formats/philips.js';
+import { formatDouble } from '../glib-double.js';
+import { parseDouble } from '../formats/philips.js';
 import { childElements, type XmlElement } from '../formats/vendor-xml.js';
 import type { TiffDirectory } from '../tiff/tiff-file.js';
 
