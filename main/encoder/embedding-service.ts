@@ -12,7 +12,7 @@ import { embeddingCacheDir, userModelsDir } from './model-folders.js';
 import type { ModelManifest } from './model-manifest.js';
 import { ModelError } from './model-errors.js';
 import { findModel, listModels, type ModelEntry, type ModelFolders, type ModelListing } from './model-registry.js';
-import { cellsInRect, checkGrid, onGrid, patchGrid, patchOrigin, slideScale, type Rect, type SlideScale } from './patch-grid.js';
+import { cellsInRect, checkGrid, onGrid, patchGrid, patchOrigin, slideScale, sortCentreFirst, type Rect, type SlideScale } from './patch-grid.js';
 import { PatchPipeline } from './patch-pipeline.js';
 import { PatchReader } from './patch-reader.js';
 import { detectTissue, type TissueMask } from './tissue-mask.js';
@@ -385,19 +385,4 @@ export class EmbeddingService extends EventEmitter {
     for (const ctx of this.slides.values()) if (ctx.ownsReader) await ctx.reader.close().catch(() => {});
     this.slides.clear();
   }
-}
-
-/** Reorders [n·2] corners by distance of the patch from the centre of `rect` (in place). */
-export function sortCentreFirst(coords: Int32Array, rect: Rect, patchLevel0Size = 0): void {
-  const cx = rect.x + rect.width / 2 - patchLevel0Size / 2;
-  const cy = rect.y + rect.height / 2 - patchLevel0Size / 2;
-  const n = coords.length / 2;
-  const idx = Array.from({ length: n }, (_, i) => i);
-  const d = (i: number) => (coords[2 * i] - cx) ** 2 + (coords[2 * i + 1] - cy) ** 2;
-  idx.sort((a, b) => d(a) - d(b));
-  const copy = coords.slice();
-  idx.forEach((i, k) => {
-    coords[2 * k] = copy[2 * i];
-    coords[2 * k + 1] = copy[2 * i + 1];
-  });
 }

@@ -115,3 +115,18 @@ export function cellsInRect(grid: PatchGrid, rect: Rect, slideWidth: number, sli
   for (let j = first(y0); j * t < y1; j++) for (let i = first(x0); i * t < x1; i++) out.push([i, j]);
   return out;
 }
+
+/** Reorders [n·2] corners by distance of the patch from the centre of `rect` (in place). */
+export function sortCentreFirst(coords: Int32Array, rect: Rect, patchLevel0Size = 0): void {
+  const cx = rect.x + rect.width / 2 - patchLevel0Size / 2;
+  const cy = rect.y + rect.height / 2 - patchLevel0Size / 2;
+  const n = coords.length / 2;
+  const idx = Array.from({ length: n }, (_, i) => i);
+  const d = (i: number) => (coords[2 * i] - cx) ** 2 + (coords[2 * i + 1] - cy) ** 2;
+  idx.sort((a, b) => d(a) - d(b));
+  const copy = coords.slice();
+  idx.forEach((i, k) => {
+    coords[2 * k] = copy[2 * i];
+    coords[2 * k + 1] = copy[2 * i + 1];
+  });
+}
