@@ -1,10 +1,14 @@
 // "Find more like this" end to end in the browser host, on the built-in sample slide: draw a box on tumour,
 // Find similar, see the ranked gallery (≥ 5 thumbnails, scores descending) and the similarity layer with
 // its legend, click a match and the viewport moves there, tick 3 and add them as Tumour in one step, and one
-// undo removes all three. Isolated data dir; screenshots in test-output/e2e/.
+// undo removes all three. Then "suggest what to label next" (train a probe, accept a suggestion with its key:
+// one more annotation, a new probe and heatmap; dismiss one with X: it does not come back), and the whole-cache
+// scope (two byte-different copies of the sample in the cache, not open, one since deleted: named under their
+// thumbnails, the deleted one marked missing, Open on the other opens it). Isolated data dir; screenshots in
+// test-output/e2e/.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -14,6 +18,11 @@ declare const document: any, window: any;
 import { startTesseraHost, type TesseraHost } from '../main/host/start-host.js';
 import { appRoot } from '../main/services/app-paths.js';
 import { ensureSampleSlide } from '../main/sample/sample-slide.js';
+import { EmbeddingService } from '../main/encoder/embedding-service.js';
+import { onGrid } from '../main/encoder/patch-grid.js';
+import { searchIndexDir, SlideSources } from '../main/search/slide-sources.js';
+import { SAMPLE_NORMAL_RECTS } from './support/analysis-page.js';
+import { drawRectangles, fitView } from './support/slide-drawing.js';
 import { launchChromium, skipWithoutChromium } from './support/chromium.js';
 import { ensureRendererBuilt } from './support/renderer-build.js';
 import { actAndWaitForDrawn, waitForDrawn, collectPageErrors } from './support/viewer-page.js';
@@ -39,6 +48,24 @@ describe('find more like this in the browser host', { skip: skipWithoutChromium 
     tmp = mkdtempSync(join(tmpdir(), 'tessera-e2e-search-'));
     process.env.TESSERA_DATA_DIR = join(tmp, 'data');
     process.env.TESSERA_EP = 'cpu';
+    // Two earlier-session slides in the cache: byte-different copies of the sample (same tissue, other
+    // fingerprints), their tumour region embedded and their paths recorded as a search records them; one deleted.
+    const cacheDir = join(tmp, 'data', 'embeddings');
+    const service = new EmbeddingService({ cacheDir, dataDir: null });
+    try {
+      const model = await service.useModel();
+      const sources = new SlideSources(searchIndexDir(cacheDir));
+      for (const name of ['twin.tif', 'gone.tif']) {
+        const path = join(tmp, name);
+        copyFileSync(sample, path);
+        appendFileSync(path, Buffer.from(name)); // trailing bytes: readers ignore them, the fingerprint does not
+        await service.embed(path, { mpps: [Math.min(...model.magnifications)], region: { x: 3600, y: 5000, width: 1900, height: 1900 } });
+        await sources.record([{ slideFingerprint: (await service.slide(path)).fingerprint, path }]);
+      }
+    } finally {
+      await service.close();
+    }
+    rmSync(join(tmp, 'gone.tif'));
     host = await startTesseraHost({ slides: [sample], recentFile: null });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
@@ -162,4 +189,87 @@ describe('find more like this in the browser host', { skip: skipWithoutChromium 
     assert.equal(await annotationCount(), 1, 'the drawn box stays');
     assert.deepEqual(consoleErrors, []);
   });
+
+  test('suggest what to label: train a probe, accept one with its key (annotation + new probe + heatmap), dismiss one with X', { timeout: 240_000 }, async () => {
+    await fitView(page, VIEW); // the last test flew to a match
+    await drawRectangles(page, 'Normal', SAMPLE_NORMAL_RECTS);
+    await waitForCount(1 + SAMPLE_NORMAL_RECTS.length);
+    await page.click('[data-testid="tool-pan"]');
+    await page.click('[data-testid="train-probe"]');
+    await page.waitForSelector('[data-testid="probe-metrics"]', { timeout: 60_000 });
+    const probe0 = await page.evaluate(() => window.__tessera.analysis.probeId as string);
+    await page.waitForFunction((id) => window.__tessera.analysis.raster?.probeId === id, probe0, { timeout: 60_000 });
+
+    await page.click('[data-testid="suggest-open"]');
+    await page.waitForSelector('[data-testid="suggest-gallery"]', { timeout: 60_000 });
+    const suggestions = await page.$$eval('[data-testid="suggestion"]', (els: { dataset: Record<string, string> }[]) =>
+      els.map((e) => ({ x: Number(e.dataset.x), y: Number(e.dataset.y), margin: Number(e.dataset.margin) })),
+    );
+    assert.ok(suggestions.length >= 3, `${suggestions.length} suggestions`);
+    for (let i = 1; i < suggestions.length; i++) assert.ok(suggestions[i - 1].margin <= suggestions[i].margin, 'least certain first');
+    assert.match((await page.textContent('[data-testid="suggest-keys"]')) ?? '', /1\s*Tumour.*2\s*Normal.*X\s*dismiss/s);
+    await page.screenshot({ path: join(shots, 'search-04-suggestions.png') });
+
+    // Key 1 accepts the focused (first) suggestion as Tumour: one more annotation, a retrained probe drawn.
+    const first = suggestions[0];
+    const before = await annotationCount();
+    await page.focus('[data-testid="suggest-gallery"]');
+    await page.keyboard.press('1');
+    await waitForCount(before + 1);
+    const added = await page.evaluate(() => (window.__tessera.analysis.list as { className: string; geometry: { type: string; x: number; y: number } }[]).map((a) => ({ c: a.className, ...a.geometry })));
+    assert.ok(added.some((a) => a.c === 'Tumour' && a.type === 'rectangle' && a.x === first.x && a.y === first.y), 'the suggestion became a Tumour patch annotation');
+    await page.waitForFunction((id) => {
+      const a = window.__tessera.analysis;
+      return a.probeId !== id && a.raster?.probeId === a.probeId;
+    }, probe0, { timeout: 120_000 });
+    await page.waitForFunction(() => document.querySelector('[data-testid="suggest-summary"]')?.dataset.accepted === '1', undefined, { timeout: 60_000 });
+    await page.waitForSelector('[data-testid="suggest-gallery"]');
+
+    // X dismisses the focused one; refreshed, it does not come back.
+    const current = await page.$eval('[data-testid="suggestion"][aria-selected="true"]', (e: { dataset: Record<string, string> }) => `${e.dataset.x},${e.dataset.y}`);
+    await page.focus('[data-testid="suggest-gallery"]');
+    await page.keyboard.press('x');
+    await page.waitForFunction((k) => ![...document.querySelectorAll('[data-testid="suggestion"]')].some((e: { dataset: Record<string, string> }) => `${e.dataset.x},${e.dataset.y}` === k), current);
+    await page.click('[data-testid="suggest-open"]');
+    await page.waitForFunction(() => /1 dismissed/.test(document.querySelector('[data-testid="suggest-summary"]')?.textContent ?? ''), undefined, { timeout: 60_000 });
+    const after = await page.$$eval('[data-testid="suggestion"]', (els: { dataset: Record<string, string> }[]) => els.map((e) => `${e.dataset.x},${e.dataset.y}`));
+    assert.ok(!after.includes(current), 'a dismissed suggestion stays away');
+    assert.ok(!after.includes(`${first.x},${first.y}`), 'an accepted one is labelled now');
+    await page.screenshot({ path: join(shots, 'search-05-suggested.png') });
+    assert.deepEqual(consoleErrors, []);
+  });
+
+  test('whole-cache scope: closed cached slides named under their thumbnails, a deleted one marked missing, Open opens one', { timeout: 240_000 }, async () => {
+    await fitView(page, VIEW);
+    const [[x0, y0], [x1, y1]] = await toPage([
+      [TUMOUR_RECT.x, TUMOUR_RECT.y],
+      [TUMOUR_RECT.x + TUMOUR_RECT.width, TUMOUR_RECT.y + TUMOUR_RECT.height],
+    ]);
+    await fitAndSelect(x0, y0, x1, y1);
+    await page.selectOption('[data-testid="search-scope"]', 'cache');
+    await page.click('[data-testid="find-similar"]');
+    await page.waitForSelector('[data-testid="search-cache"]', { timeout: 120_000 });
+    assert.equal(await page.getAttribute('[data-testid="search-cache"]', 'data-slides'), '3');
+    assert.match((await page.textContent('[data-testid="search-cache"]')) ?? '', /1 open.*1 slide file not found/s);
+    const names = await page.$$eval('[data-testid="search-result-slide"]', (els: { textContent: string }[]) => els.map((e) => e.textContent.trim()));
+    assert.ok(names.includes('twin.tif') && names.includes('gone.tif'), `slides named: ${[...new Set(names)]}`);
+    assert.ok((await page.locator('[data-testid="search-result-missing"]').count()) > 0, 'the deleted copy is marked missing');
+    const cells = await page.$$eval('[data-testid="search-result"]', (els: { dataset: Record<string, string> }[]) => els.map((e) => [Number(e.dataset.x), Number(e.dataset.y), Number(e.dataset.size)]));
+    assert.ok(cells.every(([x, y, size]) => onGrid({ level0Size: size }, x, y)), 'the non-overlapping grid only (no half-shifted copies of the query)');
+    // Thumbnails of the closed copy came with the result.
+    const openButtons = page.locator('[data-testid="search-result-open"]');
+    assert.ok((await openButtons.count()) > 0);
+    await page.screenshot({ path: join(shots, 'search-06-cache.png') });
+    await openButtons.first().click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="slide-tab"]').length === 2, undefined, { timeout: 60_000 });
+    assert.deepEqual(consoleErrors, []);
+  });
+
+  /** Selects the annotation drawn over (x0, y0)–(x1, y1) (page px) with the select tool. */
+  async function fitAndSelect(x0: number, y0: number, x1: number, y1: number): Promise<void> {
+    await page.click('[data-testid="tool-select"]');
+    await page.mouse.click(x0 + (x1 - x0) * 0.3, y0 + (y1 - y0) * 0.3);
+    await page.waitForFunction(() => window.__tessera.analysis.selectedId !== null);
+    await page.click('[data-testid="tool-pan"]');
+  }
 });

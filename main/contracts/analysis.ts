@@ -9,6 +9,8 @@ import type {
   Rgb,
   Ring,
 } from '../common/annotation-model.js';
+import type { ColourMapName } from '../common/colour-maps.js';
+import type { ExportFormatId } from '../common/export-formats.js';
 
 export type { Annotation, AnnotationClass, AnnotationGeometry, Point, Rgb, Ring };
 
@@ -157,8 +159,10 @@ export interface HeatmapRaster {
   tissue: { x: number; y: number; downsample: number; width: number; height: number; values: string } | null;
 }
 
-export type AnalysisExportFormat = 'png' | 'tiff' | 'geojson' | 'csv' | 'html';
-export type HeatmapColourMap = 'viridis' | 'magma' | 'jet';
+/** An id of the one list of export formats (main/common/export-formats.ts); 'tif' is accepted as 'tiff' on input. */
+export type AnalysisExportFormat = ExportFormatId;
+/** A name of the one list of colour maps (main/common/colour-maps.ts). */
+export type HeatmapColourMap = ColourMapName;
 
 export interface ExportRequest {
   slideId: string;
@@ -327,16 +331,26 @@ export interface FindSimilarParams {
   query: SimilarityQuery;
   /** Grid magnification (µm/px); default the encoder's finest. */
   mpp?: number;
-  /** `slide` (default): this slide only; `open-slides`: every slide open in this session. */
-  scope?: 'slide' | 'open-slides';
+  /**
+   * `slide` (default): this slide only; `open-slides`: every slide open in this session; `cache`: every slide
+   * in the embedding cache for the encoder and grid (open or not; an ANN index past a few hundred thousand patches).
+   */
+  scope?: 'slide' | 'open-slides' | 'cache';
   /** Results wanted (default 50, at most 1000). */
   top?: number;
 }
 
 /** One similar patch, best first. */
 export interface SimilarMatch {
+  /** The open slide it is on; '' for a cached slide that is not open (scope `cache`: see `source`). */
   slideId: string;
   slideName: string;
+  /** Content fingerprint of its slide (scope `cache`). */
+  slideFingerprint?: string;
+  /** A cached slide that is not open: where its file was last seen, and whether it is still there (then it can be opened). */
+  source?: { path: string | null; exists: boolean };
+  /** Thumbnail data URL for a patch on a slide that is not open (regionImage needs an open slide). */
+  thumbnail?: string;
   /** Level-0 top-left corner and side of the patch. */
   x: number;
   y: number;
@@ -374,7 +388,10 @@ export interface SimilarityResult {
     modelId: string;
   };
   results: SimilarMatch[];
+  /** Per open slide searched (scope `cache`: the open ones only; `cache` says the rest). */
   coverage: SimilarityCoverage[];
+  /** Scope `cache`: slides and patches the cache holds for this encoder and grid, and how they were searched. */
+  cache?: { slides: number; patches: number; method: 'exact' | 'index'; openSlides: number; missingSources: number };
   searchMs: number;
 }
 
@@ -384,4 +401,39 @@ export interface RegionImage {
   dataUrl: string;
   width: number;
   height: number;
+}
+
+/** "Suggest what to label next": a patch where the slide's probe is least sure. */
+export interface LabelSuggestion {
+  /** Level-0 top-left corner and side of the patch. */
+  x: number;
+  y: number;
+  size: number;
+  mpp: number;
+  /** p(top class) − p(second class), in [0, 1]: 0 is a coin toss. */
+  margin: number;
+  top: { className: string; p: number };
+  second: { className: string; p: number };
+}
+
+export interface SuggestLabelsParams {
+  slideId: string;
+  /** Default: the probe the slide shows (getActiveProbe). */
+  probeId?: string;
+  /** Suggestions wanted (default 12, at most 100). */
+  count?: number;
+}
+
+export interface LabelSuggestions {
+  slideId: string;
+  probeId: string;
+  classNames: string[];
+  /** Least certain first, spread over the slide (no two closer than `spacing`). */
+  suggestions: LabelSuggestion[];
+  /** Level-0 px: the least distance (in x or y) between two suggestions. */
+  spacing: number;
+  /** Patches the probe scored (what the cache holds of the slide), and how many were left out as dismissed or labelled already. */
+  scored: number;
+  dismissed: number;
+  labelled: number;
 }

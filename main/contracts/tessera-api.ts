@@ -24,9 +24,13 @@ import type {
   FindSimilarParams,
   RegionImage,
   SimilarityResult,
+  SuggestLabelsParams,
+  LabelSuggestions,
 } from './analysis.js';
+import type { HeatmapUpdateRequest } from './heatmap-update.js';
 
 export type * from './analysis.js';
+export type * from './heatmap-update.js';
 
 /** A slide opened in this session, as listed in the slide tabs. */
 export interface SlideSummary {
@@ -253,6 +257,12 @@ export interface TesseraApi {
   setActiveProbe(params: { slideId: string; probeId: string | null }): Promise<ActiveProbe>;
   /** A probe's class probabilities on what is embedded of the slide (in `rect`, or everywhere). */
   getHeatmap(params: { slideId: string; probeId: string; className?: string; rect?: LevelRect }): Promise<HeatmapRaster>;
+  /**
+   * What changed in the live heatmap of (slide, probe) since version `since` (none: a snapshot), every class at
+   * once: binary, decoded by `main/common/heatmap-update-codec.ts` (layout in `contracts/heatmap-update.ts`).
+   * The one method that returns bytes: over HTTP it is `GET /heatmap/<slideId>/<probeId>?since=<v>`.
+   */
+  getHeatmapUpdate(params: HeatmapUpdateRequest): Promise<Uint8Array>;
   /** Writes a heatmap (PNG, pyramidal TIFF), regions (GeoJSON), per-patch CSV or the probe report (HTML). */
   exportHeatmap(params: ExportRequest): Promise<ExportResult>;
 
@@ -265,6 +275,12 @@ export interface TesseraApi {
   findSimilar(params: FindSimilarParams): Promise<SimilarityResult>;
   /** A level-0 region of an open slide as a JPEG data URL, its longer side `size` px (default 128, at most 512). */
   regionImage(params: { slideId: string; x: number; y: number; width: number; height: number; size?: number }): Promise<RegionImage>;
+
+  // "Suggest what to label next".
+  /** The patches where the slide's probe is least certain, spread over the slide; dismissed ones never again this session. */
+  suggestLabels(params: SuggestLabelsParams): Promise<LabelSuggestions>;
+  /** Drops a suggestion (by its patch's level-0 corner) for the rest of this session. */
+  dismissSuggestion(params: { slideId: string; x: number; y: number }): Promise<{ dismissed: number }>;
 }
 
 export type TesseraApiMethod = keyof TesseraApi;
@@ -313,9 +329,12 @@ const methodSet = {
   getActiveProbe: true,
   setActiveProbe: true,
   getHeatmap: true,
+  getHeatmapUpdate: true,
   exportHeatmap: true,
   findSimilar: true,
   regionImage: true,
+  suggestLabels: true,
+  dismissSuggestion: true,
 } as const satisfies Record<TesseraApiMethod, true>;
 export const TESSERA_API_METHODS = Object.keys(methodSet) as TesseraApiMethod[];
 

@@ -48,9 +48,12 @@ const methods = {
   getActiveProbe: true,
   setActiveProbe: true,
   getHeatmap: true,
+  getHeatmapUpdate: true,
   exportHeatmap: true,
   findSimilar: true,
   regionImage: true,
+  suggestLabels: true,
+  dismissSuggestion: true,
 } as const satisfies Record<TesseraApiMethod, true>;
 
 type Envelope = { ok: true; result: unknown } | { ok: false; error: { code: string; message: string } };

@@ -5,6 +5,7 @@
 // never results. Features are standardised over the patches searched before the cosine unless asked not to.
 import type { EmbeddingSet } from '../contracts/embeddings.js';
 import type { EmbeddingService, EmbedProgress, SlideContext, SlideInput } from '../encoder/embedding-service.js';
+import type { ModelManifest } from '../encoder/model-manifest.js';
 import type { Rect } from '../encoder/patch-grid.js';
 import { SlideError } from '../slide/slide-errors.js';
 import { meanRow } from './cosine-search.js';
@@ -58,7 +59,26 @@ export interface FindSimilarResult {
 
 export const defaultTop = 50;
 
-export async function findSimilar(service: EmbeddingService, r: FindSimilarRequest): Promise<FindSimilarResult> {
+export interface QueryEmbedding {
+  model: ModelManifest;
+  mpp: number;
+  top: number;
+  /** The level-0 box searched (a point as a 1 × 1 box) and the size asked. */
+  rect: Rect;
+  width: number;
+  height: number;
+  /** The query slide, opened. */
+  ctx: SlideContext;
+  /** Mean embedding of the patches the query covers, and how many. */
+  query: Float32Array;
+  patches: number;
+  dim: number;
+  /** "x,y" of the query's own patches (never results). */
+  own: Set<string>;
+}
+
+/** Checks the request and embeds its query (every patch it covers, glass too: the user chose it). */
+export async function embedQuery(service: EmbeddingService, r: Pick<FindSimilarRequest, 'slide' | 'query' | 'modelId' | 'mpp' | 'top' | 'signal' | 'onProgress'>): Promise<QueryEmbedding> {
   const model = r.modelId === undefined ? (service.model ?? (await service.useModel())) : service.model?.id === r.modelId ? service.model : await service.useModel(r.modelId);
   const mpp = r.mpp ?? Math.min(...model.magnifications);
   const top = r.top ?? defaultTop;
@@ -68,20 +88,23 @@ export async function findSimilar(service: EmbeddingService, r: FindSimilarReque
   const h = r.query.height ?? 0;
   if (![x, y, w, h].every(Number.isFinite) || w < 0 || h < 0) throw new SlideError('invalid-argument', `query ${x},${y},${w},${h} is not a point or a rectangle`);
   const rect: Rect = w > 0 && h > 0 ? { x, y, width: w, height: h } : { x, y, width: 1, height: 1 };
-  const inputs = [r.slide, ...(r.slides ?? [])];
-  const ctxs: SlideContext[] = [];
-  for (const input of inputs) ctxs.push(await service.slide(input));
-  // Each slide once (the same file twice, or the query's slide in --slides).
-  const unique = ctxs.map((c, i) => ctxs.findIndex((d) => d.fingerprint === c.fingerprint) === i);
-
-  // The query: every patch it covers, glass too (the user chose it), embedded now when missing.
-  const [querySet] = await service.embed(ctxs[0], { mpps: [mpp], region: rect, includeBackground: true, signal: r.signal, onProgress: r.onProgress && ((p) => r.onProgress!({ ...p, slide: 0 })) });
+  const ctx = await service.slide(r.slide);
+  const [querySet] = await service.embed(ctx, { mpps: [mpp], region: rect, includeBackground: true, signal: r.signal, onProgress: r.onProgress && ((p) => r.onProgress!({ ...p, slide: 0 })) });
   const nq = querySet.coords.length / 2;
   if (nq === 0) throw new SlideError('invalid-argument', `query ${x},${y},${w},${h} covers no patch of the slide`);
   const dim = querySet.dim;
   const query = meanRow(querySet.features, dim, Array.from({ length: nq }, (_, i) => i));
   const own = new Set<string>();
   for (let k = 0; k < querySet.coords.length; k += 2) own.add(`${querySet.coords[k]},${querySet.coords[k + 1]}`);
+  return { model, mpp, top, rect, width: w, height: h, ctx, query, patches: nq, dim, own };
+}
+
+export async function findSimilar(service: EmbeddingService, r: FindSimilarRequest): Promise<FindSimilarResult> {
+  const { model, mpp, top, rect, width: w, height: h, query, patches: nq, dim, own, ctx: ctx0 } = await embedQuery(service, r);
+  const ctxs: SlideContext[] = [ctx0];
+  for (const input of r.slides ?? []) ctxs.push(await service.slide(input));
+  // Each slide once (the same file twice, or the query's slide in --slides).
+  const unique = ctxs.map((c, i) => ctxs.findIndex((d) => d.fingerprint === c.fingerprint) === i);
 
   const sets: (EmbeddingSet | undefined)[] = [];
   for (let s = 0; s < ctxs.length; s++) {

@@ -3,6 +3,7 @@
 import type { TesseraApi } from '../contracts/tessera-api.js';
 import type { AnalysisService } from './analysis-service.js';
 import { ApiError } from './api-error.js';
+import { paramsObjectSchema, readParam, trimmedStringSchema } from '../common/schemas/api-params.js';
 
 export type AnalysisMethod =
   | 'getAnnotations'
@@ -31,22 +32,17 @@ export type AnalysisMethod =
   | 'getActiveProbe'
   | 'setActiveProbe'
   | 'getHeatmap'
+  | 'getHeatmapUpdate'
   | 'exportHeatmap'
   | 'findSimilar'
-  | 'regionImage';
+  | 'regionImage'
+  | 'suggestLabels'
+  | 'dismissSuggestion';
 
 type Params = Record<string, unknown>;
-const obj = (p: unknown): Params => {
-  if (p === null || typeof p !== 'object' || Array.isArray(p))
-    throw new ApiError('invalid-argument', 'Parameters must be an object');
-  return p as Params;
-};
-const path = (p: Params): string => {
-  const v = p.path;
-  if (typeof v !== 'string' || v.trim() === '')
-    throw new ApiError('invalid-argument', 'Parameter "path" must be a non-empty string');
-  return v.trim();
-};
+const invalidArgument = (message: string) => new ApiError('invalid-argument', message);
+const obj = (p: unknown): Params => readParam(paramsObjectSchema, p, '', invalidArgument);
+const path = (p: Params): string => readParam(trimmedStringSchema, p.path, 'path', invalidArgument);
 
 export function createAnalysisApi(analysis: AnalysisService): Pick<TesseraApi, AnalysisMethod> {
   const annotations = (p: unknown) => analysis.annotations(obj(p).slideId);
@@ -134,6 +130,9 @@ export function createAnalysisApi(analysis: AnalysisService): Pick<TesseraApi, A
     getHeatmap(p) {
       return analysis.heatmap(obj(p));
     },
+    getHeatmapUpdate(p) {
+      return analysis.heatmapUpdate(obj(p));
+    },
     exportHeatmap(p) {
       return analysis.exportHeatmap(obj(p));
     },
@@ -142,6 +141,12 @@ export function createAnalysisApi(analysis: AnalysisService): Pick<TesseraApi, A
     },
     regionImage(p) {
       return analysis.regionImage(obj(p));
+    },
+    suggestLabels(p) {
+      return analysis.suggestLabels(obj(p));
+    },
+    async dismissSuggestion(p) {
+      return analysis.dismissSuggestion(obj(p));
     },
   };
 }

@@ -3,13 +3,18 @@
 // query, the query's own patches never among them, label by example as one undoable batch, the gallery's
 // region images, and parameter errors.
 import assert from 'node:assert/strict';
+import { copyFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import sharp from 'sharp';
 import { ringContains } from '../annotations/geometry.js';
+import { onGrid } from '../encoder/patch-grid.js';
 import { tempDir } from '../encoder/testing/temp-dir.js';
 import { SAMPLE_TUMOUR_REGIONS, ensureSampleSlide } from '../sample/sample-slide.js';
 import { AnalysisService } from './analysis-service.js';
+import { shared, skipWithoutShared } from '../testing/shared-data.js';
 import { createAnalysisApi } from './analysis-api.js';
+import { maxTop } from './analysis-search.js';
 import { ApiError } from './api-error.js';
 import { createDefaultSlideBackend } from './default-slide-backend.js';
 import { SlideService } from './slide-service.js';
@@ -109,4 +114,45 @@ test('regionImage: a region as a JPEG data URL of the asked size', async () => {
   assert.deepEqual([meta.format, meta.width, meta.height], ['jpeg', 128, 64]);
   await rejectsWith(api.regionImage({ slideId, x: 0, y: 0, width: 10, height: 10, size: 4096 }), 'invalid-argument');
   await rejectsWith(api.regionImage({ slideId: 'nope', x: 0, y: 0, width: 10, height: 10 }), 'not-found');
+});
+
+test('find similar, scope cache: open and closed cached slides, named from where they were seen; a gone source says so', { skip: skipWithoutShared, timeout: 240_000 }, async () => {
+  const api = createAnalysisApi(analysis);
+  // A copy of CMU-1-Small-Region, opened once (a search records where it is), embedded, then closed.
+  const copy = join(dataDir, 'cmu-copy.svs');
+  await copyFile(shared('data', 'slides', 'CMU-1-Small-Region.svs'), copy);
+  const other = await slides.open(copy);
+  await analysis.embedAllTissue({ slideId: other.id, mpps: [MPP] });
+  const both = await api.findSimilar({ slideId, query: { x: 4550, y: 5930 }, mpp: MPP, scope: 'open-slides', top: 5 });
+  assert.equal(both.coverage.length, 2);
+  await slides.close(other.id);
+
+  const all = await api.findSimilar({ slideId, query: { x: 4550, y: 5930 }, mpp: MPP, scope: 'cache', top: maxTop });
+  assert.ok(all.cache, 'the cache scope says what it searched');
+  assert.equal(all.cache.slides, 2);
+  assert.equal(all.cache.openSlides, 1);
+  assert.equal(all.cache.method, 'exact');
+  assert.equal(all.cache.missingSources, 0);
+  assert.equal(all.results.length, all.cache.patches - 1, 'every cached patch but the query');
+  // Only the non-overlapping grid, as the other scopes: the app's half-overlapping patches (also cached, by the
+  // tissue run) would put near-copies of the query on top.
+  assert.ok(all.results.every((m) => onGrid({ level0Size: m.size }, m.x, m.y)), 'patches of the non-overlapping grid');
+  assert.deepEqual(all.coverage.map((c) => c.slideId), [slideId]);
+  const closed = all.results.filter((m) => m.slideId === '');
+  assert.ok(closed.length > 5, `patches of the closed slide: ${closed.length}`);
+  for (const m of closed) {
+    assert.equal(m.slideName, 'cmu-copy.svs');
+    assert.deepEqual(m.source, { path: copy, exists: true });
+    assert.match(m.thumbnail ?? '', /^data:image\/jpeg;base64,/);
+  }
+  assert.ok(all.results.filter((m) => m.slideId === slideId).every((m) => m.source === undefined && m.thumbnail === undefined));
+  for (let i = 1; i < all.results.length; i++) assert.ok(all.results[i - 1].score >= all.results[i].score, 'one ranking over both');
+
+  // The file is gone: still searched (from the cache), named, marked missing, no thumbnail.
+  await rm(copy);
+  const gone = await api.findSimilar({ slideId, query: { x: 4550, y: 5930 }, mpp: MPP, scope: 'cache', top: maxTop });
+  assert.equal(gone.cache?.missingSources, 1);
+  const g = gone.results.filter((m) => m.slideId === '');
+  assert.equal(g.length, closed.length);
+  assert.ok(g.every((m) => m.slideName === 'cmu-copy.svs' && m.source?.exists === false && m.thumbnail === undefined));
 });

@@ -1,11 +1,17 @@
 // "Find more like this" for the app: the contract's findSimilar over main/search/find-similar.ts (query a
 // box, point or annotation; this slide or every open slide; the embedding cache, the query embedded when
-// missing), with how much of each slide's tissue is embedded at that grid, and regionImage for the gallery.
+// missing) or main/search/find-in-cache.ts (scope `cache`: every cached slide, open or not, named from the
+// slide-source record, with thumbnails read from the source file where it is still there), with how much of
+// each open slide's tissue is embedded at that grid, and regionImage for the gallery.
 import { geometryBounds } from '../annotations/geometry.js';
 import type { Annotation } from '../annotations/annotation-model.js';
 import type { RegionImage, SimilarityCoverage, SimilarityResult } from '../contracts/analysis.js';
 import type { EmbeddingService } from '../encoder/embedding-service.js';
+import type { SimilarMatch } from '../contracts/analysis.js';
+import { findInCache } from '../search/find-in-cache.js';
 import { findSimilar } from '../search/find-similar.js';
+import { searchIndexDir, SlideSources } from '../search/slide-sources.js';
+import { sourceThumbnails } from '../search/source-thumbnails.js';
 import { ApiError } from './api-error.js';
 import type { SlideService } from './slide-service.js';
 
@@ -18,6 +24,14 @@ export interface SearchDeps {
 }
 
 export const maxTop = 1000;
+
+/** One source record per cache folder, for the process. */
+const sourceRecords = new Map<string, SlideSources>();
+const sourcesOf = (cacheDir: string): SlideSources => {
+  let r = sourceRecords.get(cacheDir);
+  if (!r) sourceRecords.set(cacheDir, (r = new SlideSources(searchIndexDir(cacheDir))));
+  return r;
+};
 
 const finite = (v: unknown, name: string): number => {
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new ApiError('invalid-argument', `"${name}" must be a finite number`);
@@ -57,8 +71,8 @@ export async function searchSimilar(deps: SearchDeps, params: Record<string, unk
   const slideId = String(params.slideId);
   const info = slides.info(slideId);
   const scope = params.scope ?? 'slide';
-  if (scope !== 'slide' && scope !== 'open-slides')
-    throw new ApiError('invalid-argument', 'Parameter "scope" must be "slide" or "open-slides"');
+  if (scope !== 'slide' && scope !== 'open-slides' && scope !== 'cache')
+    throw new ApiError('invalid-argument', 'Parameter "scope" must be "slide", "open-slides" or "cache"');
   const top = params.top === undefined ? 50 : params.top;
   if (typeof top !== 'number' || !Number.isInteger(top) || top < 1 || top > maxTop)
     throw new ApiError('invalid-argument', `Parameter "top" must be a whole number from 1 to ${maxTop}`);
@@ -66,6 +80,7 @@ export async function searchSimilar(deps: SearchDeps, params: Record<string, unk
   if (!model.magnifications.includes(mpp))
     throw new ApiError('invalid-argument', `The encoder embeds at ${model.magnifications.join(', ')} µm/px, not ${mpp}`);
   const q = await queryBox(deps, params.query);
+  if (scope === 'cache') return searchCache(deps, slideId, q, mpp, top);
   const others = scope === 'open-slides' ? slides.list().filter((s) => s.id !== slideId) : [];
   const searched = [{ id: info.id, name: info.name, path: info.path }, ...others];
 
@@ -77,6 +92,8 @@ export async function searchSimilar(deps: SearchDeps, params: Record<string, unk
     top,
     query: { x: q.x, y: q.y, width: q.width, height: q.height },
   });
+  // Where these slides are, so a later whole-cache search can name (and open) them.
+  await sourcesOf(embeddings.cacheDir).record(searched.map((x, i) => ({ slideFingerprint: found.slideFingerprints[i], path: x.path }))).catch(() => {});
   const coverage: SimilarityCoverage[] = [];
   for (let i = 0; i < searched.length; i++) {
     const ctx = await embeddings.slide(searched[i].path);
@@ -95,6 +112,53 @@ export async function searchSimilar(deps: SearchDeps, params: Record<string, unk
       score: r.score,
     })),
     coverage,
+    searchMs: found.searchMs,
+  };
+}
+
+/** Scope `cache`: every cached slide; open ones by their id, the rest by their recorded source (or a short fingerprint). */
+async function searchCache(deps: SearchDeps, slideId: string, q: Awaited<ReturnType<typeof queryBox>>, mpp: number, top: number): Promise<SimilarityResult> {
+  const { embeddings, slides } = deps;
+  const model = embeddings.model!;
+  const open = slides.list();
+  const fingerprints = new Map<string, { id: string; name: string; path: string }>();
+  for (const s of open) fingerprints.set((await embeddings.slide(s.path)).fingerprint, s);
+  const sources = sourcesOf(embeddings.cacheDir);
+  await sources.record([...fingerprints].map(([slideFingerprint, s]) => ({ slideFingerprint, path: s.path }))).catch(() => {}); // a read-only data folder: names only
+  const info = slides.info(slideId);
+  const found = await findInCache(embeddings, { slide: info.path, modelId: model.id, mpp, top, query: { x: q.x, y: q.y, width: q.width, height: q.height } });
+  const results: SimilarMatch[] = [];
+  const closed = new Map<string, { name: string; path: string | null; exists: boolean; at: number[] }>();
+  for (const r of found.results) {
+    const here = fingerprints.get(r.slideFingerprint);
+    if (here) {
+      results.push({ slideId: here.id, slideName: here.name, slideFingerprint: r.slideFingerprint, x: r.x, y: r.y, size: r.size, mpp: r.mpp, score: r.score });
+      continue;
+    }
+    let c = closed.get(r.slideFingerprint);
+    if (!c) closed.set(r.slideFingerprint, (c = { ...(await sources.resolve(r.slideFingerprint)), at: [] }));
+    c.at.push(results.length);
+    results.push({ slideId: '', slideName: c.name, slideFingerprint: r.slideFingerprint, source: { path: c.path, exists: c.exists }, x: r.x, y: r.y, size: r.size, mpp: r.mpp, score: r.score });
+  }
+  for (const c of closed.values()) {
+    if (!c.exists || !c.path) continue;
+    const thumbs = await sourceThumbnails(c.path, c.at.map((i) => results[i])).catch(() => [] as (string | undefined)[]);
+    c.at.forEach((i, k) => {
+      if (thumbs[k]) results[i] = { ...results[i], thumbnail: thumbs[k] };
+    });
+  }
+  const coverage: SimilarityCoverage[] = [];
+  for (const s of fingerprints.values()) {
+    const ctx = await embeddings.slide(s.path);
+    const tissue = (await embeddings.patchesIn(ctx, embeddings.grid(ctx, mpp))).length / 2;
+    const [set] = await embeddings.cached(ctx, { mpps: [mpp] });
+    coverage.push({ slideId: s.id, slideName: s.name, embedded: set.coords.length / 2, tissue });
+  }
+  return {
+    query: { slideId, ...q, mpp, patches: found.query.patches, modelId: found.query.modelId },
+    results,
+    coverage,
+    cache: { slides: found.cache.slides, patches: found.cache.patches, method: found.cache.method, openSlides: fingerprints.size, missingSources: [...closed.values()].filter((c) => !c.exists).length },
     searchMs: found.searchMs,
   };
 }

@@ -10,7 +10,7 @@ test('parseQuery: a point or a rectangle in level-0 px; anything else is refused
   for (const bad of ['1', '1,2,3', 'a,b', '1,-2', '1,2,3,4,5']) assert.throws(() => parseQuery(bad), /x,y or x,y,w,h/);
 });
 
-test('tessera search refuses a bad --query, --top or --out before opening anything', async () => {
+test('tessera search refuses a bad --query, --top, --out or --scope before opening anything', async () => {
   const q = await runCli(['search', '/nonexistent.svs', '--query', '1,2,3']);
   assert.equal(q.code, 1);
   assert.match(q.stderr, /x,y or x,y,w,h/);
@@ -20,4 +20,10 @@ test('tessera search refuses a bad --query, --top or --out before opening anythi
   const out = await runCli(['search', '/nonexistent.svs', '--query', '1,2', '--out', '/tmp/r.png']);
   assert.equal(out.code, 1);
   assert.match(out.stderr, /\.json, \.csv or \.geojson/);
+  const scope = await runCli(['search', '/nonexistent.svs', '--query', '1,2', '--scope', 'everywhere']);
+  assert.equal(scope.code, 1);
+  assert.match(scope.stderr, /--scope everywhere: give slides or cache/);
+  const raw = await runCli(['search', '/nonexistent.svs', '--query', '1,2', '--scope', 'cache', '--raw-cosine']);
+  assert.equal(raw.code, 1);
+  assert.match(raw.stderr, /always standardises/);
 });

@@ -1,16 +1,21 @@
-// `tessera search <slide> --query x,y[,w,h] [--slides S2 …] [--model ID] [--mpp M] [--top K] [--embed-missing] [--raw-cosine] [--out f.(json|csv|geojson)]`:
+// `tessera search <slide> --query x,y[,w,h] [--slides S2 …] [--scope slides|cache] [--model ID] [--mpp M] [--top K] [--embed-missing] [--raw-cosine] [--out f.(json|csv|geojson)]`:
 // "find more like this". The query (level-0 px; a point means the patch containing it) is the mean embedding
 // of the patches it covers, embedded now when the cache lacks them; the query's slide is always searched and
 // --slides adds others. Candidates come from the embedding cache, or with --embed-missing every tissue patch
 // (embedding what is missing, progress on stderr). Exact cosine similarity in a worker (features standardised
 // over the patches searched unless --raw-cosine); results best first,
 // the query's own patches excluded. Without --out the JSON goes to stdout.
+// --scope cache searches every slide in the embedding cache for the model and grid instead (an ANN index past
+// a few hundred thousand patches, `search/find-in-cache.ts`); --slides then only names (and, with
+// --embed-missing, embeds) slides; other cached slides are named from where a search last saw them.
 import { basename, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../../common/atomic-write.js';
 import { checkExportTarget } from '../../common/export-target.js';
 import { EmbeddingService } from '../../encoder/embedding-service.js';
-import { defaultTop, findSimilar } from '../../search/find-similar.js';
+import { findInCache } from '../../search/find-in-cache.js';
+import { defaultTop, findSimilar, type FindSimilarResult } from '../../search/find-similar.js';
+import { searchIndexDir, SlideSources } from '../../search/slide-sources.js';
 import { nameSearchResult, searchFormatOf, searchOutput } from '../../search/search-export.js';
 import { abortableOnSigint, progressBar } from '../embedding-progress.js';
 import { mppOverrideFlags, mppOverrideHelp, parseMppOverride } from '../mpp-override.js';
@@ -36,6 +41,7 @@ export function registerSearch(program: Command): void {
     .argument('<slide>', 'slide the query is on (always searched)')
     .requiredOption('--query <x,y[,w,h]>', 'level-0 px: a point (the patch containing it) or a rectangle (the mean embedding of the patches it covers)')
     .option('--slides <files...>', 'other slides to search too')
+    .option('--scope <scope>', '"slides" (default: the slide and --slides) or "cache" (every slide in the embedding cache for the model and grid)', 'slides')
     .option('--model <id>', 'encoder id (see `tessera models`; default: the built-in baseline)')
     .option('--mpp <m>', "patch grid magnification in µm/px (default: the model's finest)")
     .option(mppOverrideFlags, mppOverrideHelp + ' (every slide searched)')
@@ -44,8 +50,10 @@ export function registerSearch(program: Command): void {
     .option('--raw-cosine', 'plain cosine of the raw embeddings (default: each feature standardised over the patches searched first)')
     .option('--out <file>', 'write .json, .csv or .geojson (QuPath) instead of JSON on stdout')
     .option('--force', 'replace --out if it exists')
-    .action(async (slide: string, opts: { query: string; slides?: string[]; model?: string; mpp?: string; mppOverride?: string; top?: string; embedMissing?: boolean; rawCosine?: boolean; out?: string; force?: boolean }) => {
+    .action(async (slide: string, opts: { query: string; slides?: string[]; scope: string; model?: string; mpp?: string; mppOverride?: string; top?: string; embedMissing?: boolean; rawCosine?: boolean; out?: string; force?: boolean }) => {
       const query = parseQuery(opts.query);
+      if (opts.scope !== 'slides' && opts.scope !== 'cache') throw new Error(`--scope ${opts.scope}: give slides or cache`);
+      if (opts.scope === 'cache' && opts.rawCosine) throw new Error('--raw-cosine: the cache scope always standardises features over the whole cache');
       const mpp = positiveNumber(opts.mpp, '--mpp');
       const top = positiveNumber(opts.top, '--top', true);
       const out = opts.out === undefined ? undefined : resolve(opts.out);
@@ -57,15 +65,47 @@ export function registerSearch(program: Command): void {
         const model = await service.useModel(opts.model);
         process.stderr.write(`model ${model.id} on ${service.runtime?.provider ?? 'cpu'}\n`);
         const bar = progressBar('embedding ');
-        const result = await abortableOnSigint((signal) =>
-          findSimilar(service, { slide, query, slides: others, mpp, top, embedMissing: opts.embedMissing === true, standardise: opts.rawCosine !== true, signal, onProgress: bar }),
-        );
-        const names = [slide, ...others].map((s) => basename(s));
-        const unique = new Set(names).size === names.length ? names : [slide, ...others];
-        result.searched.forEach((n, i) => {
-          if (n > 0 || i === 0) process.stderr.write(`searched ${n} patches of ${unique[i]}${opts.embedMissing ? '' : ' (from the embedding cache)'}\n`);
-        });
-        if (!opts.embedMissing && result.searched.every((n) => n <= result.query.patches)) process.stderr.write('note: the cache holds little beyond the query; --embed-missing embeds every tissue patch\n');
+        const sources = new SlideSources(searchIndexDir(service.cacheDir));
+        let result: FindSimilarResult;
+        let unique: string[];
+        if (opts.scope === 'cache') {
+          const found = await abortableOnSigint(async (signal) => {
+            const given = [slide, ...others];
+            if (opts.embedMissing) for (const s of given) await service.embed(s, { mpps: [mpp ?? Math.min(...model.magnifications)], signal, onProgress: bar });
+            await sources.record(await Promise.all(given.map(async (s) => ({ slideFingerprint: (await service.slide(s)).fingerprint, path: resolve(s) })))).catch(() => {});
+            return findInCache(service, { slide, query, mpp, top, signal, onProgress: bar });
+          });
+          // Slide names: the ones given by their base name, the rest from where they were seen.
+          const fps = [...new Set([found.query.slideFingerprint, ...found.results.map((r) => r.slideFingerprint)])];
+          const names = new Map<string, string>();
+          let missing = 0;
+          for (const fp of fps) {
+            const r = await sources.resolve(fp);
+            names.set(fp, r.path && r.exists ? basename(r.path) : r.path ? `${basename(r.path)} (missing)` : r.name);
+            if (!r.exists) missing++;
+          }
+          unique = fps.map((fp) => names.get(fp)!);
+          result = {
+            query: { ...found.query },
+            results: found.results.map((r) => ({ slide: fps.indexOf(r.slideFingerprint), x: r.x, y: r.y, size: r.size, mpp: r.mpp, score: r.score })),
+            searched: [found.cache.patches],
+            slideFingerprints: fps,
+            searchMs: found.searchMs,
+          };
+          process.stderr.write(`searched ${found.cache.patches} patches of ${found.cache.slides} cached slide${found.cache.slides === 1 ? '' : 's'} (${found.cache.method === 'index' ? `ANN index${found.cache.indexRebuilt ? `, rebuilt: ${found.cache.indexRebuilt}` : `, ${found.cache.indexAdded ?? 0} new patches added`}` : 'exact'})\n`);
+          if (missing > 0) process.stderr.write(`note: ${missing} slide${missing === 1 ? "'s" : "s'"} source file${missing === 1 ? ' is' : 's are'} not where it was last seen (results still listed)\n`);
+        } else {
+          result = await abortableOnSigint((signal) =>
+            findSimilar(service, { slide, query, slides: others, mpp, top, embedMissing: opts.embedMissing === true, standardise: opts.rawCosine !== true, signal, onProgress: bar }),
+          );
+          const names = [slide, ...others].map((s) => basename(s));
+          unique = new Set(names).size === names.length ? names : [slide, ...others];
+          await sources.record(result.slideFingerprints.map((fp, i) => ({ slideFingerprint: fp, path: resolve([slide, ...others][i]) }))).catch(() => {});
+          result.searched.forEach((n, i) => {
+            if (n > 0 || i === 0) process.stderr.write(`searched ${n} patches of ${unique[i]}${opts.embedMissing ? '' : ' (from the embedding cache)'}\n`);
+          });
+          if (!opts.embedMissing && result.searched.every((n) => n <= result.query.patches)) process.stderr.write('note: the cache holds little beyond the query; --embed-missing embeds every tissue patch\n');
+        }
         process.stderr.write(`search of ${result.searched.reduce((a, b) => a + b, 0)} patches took ${result.searchMs.toFixed(1)} ms\n`);
         const text = searchOutput(nameSearchResult(result, unique), format);
         if (out) {

@@ -1,5 +1,6 @@
 // The renderer's one way to reach the services: over the Electron preload bridge (`window.tessera`) or,
-// in a plain browser, over the browser host's HTTP (`POST /api/<method>`) and WebSocket events.
+// in a plain browser, over the browser host's HTTP (`POST /api/<method>`; heatmap updates, which are bytes,
+// `GET /heatmap/…`) and WebSocket events.
 // Everything else in the renderer uses `client` and never cares which.
 import {
   TESSERA_API_METHODS,
@@ -88,6 +89,23 @@ function httpClient(): TesseraClient {
       return body.result;
     };
   }
+  // The one method that returns bytes: the host's binary route (the JSON API cannot carry them).
+  api.getHeatmapUpdate = async (params) => {
+    const p = params as { slideId: string; probeId: string; since?: number };
+    const url = new URL(`heatmap/${encodeURIComponent(p.slideId)}/${encodeURIComponent(p.probeId)}`, root);
+    if (p.since !== undefined) url.searchParams.set('since', String(p.since));
+    let res: Response;
+    try {
+      res = await fetch(url, { credentials: 'same-origin' });
+    } catch (err) {
+      throw new ApiCallError('offline', `The Tessera host is not reachable (${(err as Error).message})`);
+    }
+    if (!res.ok) {
+      const body = (await res.json().catch(() => null)) as { error?: ApiErrorPayload } | null;
+      throw new ApiCallError(body?.error?.code ?? `http-${res.status}`, body?.error?.message ?? `HTTP ${res.status}`);
+    }
+    return new Uint8Array(await res.arrayBuffer());
+  };
 
   const listeners = new Set<(event: TesseraEvent) => void>();
   let socket: WebSocket | null = null;
