@@ -49,7 +49,7 @@ class AnalysisState extends AnnotationState {
   training = $state(false);
   task = $state<{ label: string; done: number; total: number } | null>(null);
   /** The heatmap: settings, and the live raster of every class (updated from the services' binary deltas). */
-  readonly heat = new HeatmapState(() => ({ slideId: this.slideId, probeId: this.probeId }));
+  readonly heat = new HeatmapState(() => ({ slideId: this.slideId, probeId: this.appliedProbeId() }));
   tissueRun = $state<TissueRunState | null>(null);
 
   readonly modelState = new ModelState({ listen: () => this.listen(), setEncoder: (status) => this.setEncoder(status) });
@@ -134,6 +134,16 @@ class AnalysisState extends AnnotationState {
         app.notify('error', `The encoder could not start: ${messageOf(err)}`);
       },
     );
+  }
+
+  /**
+   * The probe the heatmap asks for: none while the encoder switches, or while the probe reads another
+   * encoder's embeddings (the services would refuse it: the user switches back or picks another probe).
+   */
+  private appliedProbeId(): string | null {
+    if (this.modelState.switchingTo) return null;
+    if (this.probe && this.encoder && this.probe.encoder.modelId !== this.encoder.modelId) return null;
+    return this.probeId;
   }
 
   /** A new encoder status: probes of another encoder no longer apply (embeddings are per model). */
