@@ -29,7 +29,17 @@ export function featureStats(matrix: Float32Array, dim: number): FeatureStats {
   const n = matrix.length / dim;
   const s = new Float64Array(dim);
   const s2 = new Float64Array(dim);
-  for (let base = 0; base < matrix.length; base += dim) {
+  // Four rows at a time: a quarter of the loads and stores of the sums (the pass is bound by them, not by the adds).
+  const n4 = n - (n % 4);
+  for (let i = 0; i < n4; i += 4) {
+    const b0 = i * dim, b1 = b0 + dim, b2 = b1 + dim, b3 = b2 + dim; // prettier-ignore
+    for (let j = 0; j < dim; j++) {
+      const a = matrix[b0 + j], b = matrix[b1 + j], c = matrix[b2 + j], d = matrix[b3 + j]; // prettier-ignore
+      s[j] += a + b + c + d;
+      s2[j] += a * a + b * b + c * c + d * d;
+    }
+  }
+  for (let base = n4 * dim; base < matrix.length; base += dim) {
     for (let j = 0; j < dim; j++) {
       const v = matrix[base + j];
       s[j] += v;
@@ -108,15 +118,29 @@ function standardisedCosineScores(query: Float32Array, matrix: Float32Array, dim
   const qn = Math.sqrt(qq);
   const out = new Float32Array(n);
   if (qn === 0) return out;
+  const d4 = dim - (dim % 4);
   for (let i = 0, base = 0; i < n; i++, base += dim) {
-    let dot = 0;
-    let rr = 0;
-    for (let j = 0; j < dim; j++) {
-      const d = matrix[base + j] - mean[j];
-      dot += qw[j] * d;
-      rr += w[j] * d * d;
+    // Four independent accumulators each, as in the plain cosine: the adds pipeline.
+    let t0 = 0, t1 = 0, t2 = 0, t3 = 0, r0 = 0, r1 = 0, r2 = 0, r3 = 0; // prettier-ignore
+    let j = 0;
+    for (; j < d4; j += 4) {
+      const a = matrix[base + j] - mean[j], b = matrix[base + j + 1] - mean[j + 1], c = matrix[base + j + 2] - mean[j + 2], e = matrix[base + j + 3] - mean[j + 3]; // prettier-ignore
+      t0 += qw[j] * a;
+      t1 += qw[j + 1] * b;
+      t2 += qw[j + 2] * c;
+      t3 += qw[j + 3] * e;
+      r0 += w[j] * a * a;
+      r1 += w[j + 1] * b * b;
+      r2 += w[j + 2] * c * c;
+      r3 += w[j + 3] * e * e;
     }
-    out[i] = rr > 0 ? dot / (qn * Math.sqrt(rr)) : 0;
+    for (; j < dim; j++) {
+      const d = matrix[base + j] - mean[j];
+      t0 += qw[j] * d;
+      r0 += w[j] * d * d;
+    }
+    const rr = r0 + r1 + r2 + r3;
+    out[i] = rr > 0 ? (t0 + t1 + t2 + t3) / (qn * Math.sqrt(rr)) : 0;
   }
   return out;
 }
