@@ -22,14 +22,13 @@ import { EmbeddingService } from '../main/encoder/embedding-service.js';
 import { onGrid } from '../main/encoder/patch-grid.js';
 import { searchIndexDir, SlideSources } from '../main/search/slide-sources.js';
 import { SAMPLE_NORMAL_RECTS } from './support/analysis-page.js';
-import { drawRectangles, fitView } from './support/slide-drawing.js';
+import { drawRectangles, fitView, pageCoords, type Xy } from './support/slide-drawing.js';
 import { launchChromium, skipWithoutChromium } from './support/chromium.js';
 import { ensureRendererBuilt } from './support/renderer-build.js';
 import { actAndWaitForDrawn, waitForDrawn, collectPageErrors } from './support/viewer-page.js';
 
 const shots = join(appRoot, 'test-output', 'e2e');
 
-type Xy = [number, number];
 // Well inside tumour 1 (ground-truth blob centred near 4550, 5930), as e2e/analysis.test.ts.
 const TUMOUR_RECT = { x: 3900, y: 5300, width: 1300, height: 1300 };
 const VIEW = { x: 2800, y: 3800, width: 7600, height: 6100 };
@@ -82,16 +81,7 @@ describe('find more like this in the browser host', { skip: skipWithoutChromium 
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
-  const toPage = (points: Xy[]): Promise<Xy[]> =>
-    page.evaluate((pts: Xy[]) => {
-      const viewer = window.__tessera.viewer;
-      const item = viewer.world.getItemAt(0);
-      const box = viewer.canvas.getBoundingClientRect();
-      return pts.map(([x, y]) => {
-        const p = viewer.viewport.pixelFromPoint(item.imageToViewportCoordinates(x, y, true), true);
-        return [box.left + p.x, box.top + p.y] as Xy;
-      });
-    }, points);
+  const toPage = (points: Xy[]): Promise<Xy[]> => pageCoords(page, points);
 
   /** The level-0 centre of the view. */
   const viewCentre = (): Promise<Xy> =>
