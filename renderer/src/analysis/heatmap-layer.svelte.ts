@@ -5,7 +5,8 @@
 // probe. An update recolours only the cells it changed; a new class, colour map or threshold recolours all.
 import type { HeatmapUpdateHeader } from '../../../main/contracts/tessera-api';
 import { analysis } from './analysis-state.svelte';
-import { colourGradient, colourTable } from './colour-maps';
+import { colourTable } from './colour-maps';
+import { legendLine, legendRamp } from './legend-lines';
 import { paintClass, tissueAlpha, type HeatmapView } from './heatmap-model';
 
 export interface ScreenTransform {
@@ -93,22 +94,14 @@ export function createHeatmapLayer(host: HTMLElement, viewerElement: HTMLElement
     legend.style.display = v ? 'block' : 'none';
     legend.replaceChildren();
     if (!v) return;
-    const line = (text: string, testid: string, style: Partial<CSSStyleDeclaration> = {}): HTMLElement => {
-      const el = document.createElement('div');
-      el.textContent = text;
-      el.dataset.testid = testid;
-      Object.assign(el.style, style);
-      legend.appendChild(el);
-      return el;
-    };
+    const line = (text: string, testid: string, style: Partial<CSSStyleDeclaration> = {}): HTMLElement => legendLine(legend, text, testid, style);
     line(v.probe.name, 'viewer-legend-probe', { fontWeight: '600' });
     line(
       v.probe.trainedOnThisSlide ? `Trained on this slide${v.probe.trainedOn.length > 1 ? ` and ${v.probe.trainedOn.length - 1} other(s)` : ''}` : `Trained on ${v.probe.trainedOn.join(', ')} (another slide)`,
       'viewer-legend-trained-on',
       { opacity: '0.85' },
     );
-    const ramp = line('', 'viewer-legend-ramp', { height: '10px', margin: '4px 0 2px', borderRadius: '2px', background: colourGradient(s.colourMap) });
-    ramp.setAttribute('aria-hidden', 'true');
+    legendRamp(legend, s.colourMap, 'viewer-legend-ramp');
     line(`${s.threshold > 0 ? s.threshold.toFixed(2) : '0'} ← P(${className}) → 1`, 'viewer-legend-scale', { display: 'flex', justifyContent: 'space-between' });
     for (const a of v.assumptions) line(`⚠ ${a}`, 'viewer-legend-assumption', { color: '#ffd27a', marginTop: '3px' });
   };

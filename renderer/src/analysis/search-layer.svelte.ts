@@ -5,7 +5,8 @@
 import OpenSeadragon from 'openseadragon';
 import { registerViewerExtension, type ViewerContext } from '../lib/viewer-extensions';
 import { analysis } from './analysis-state.svelte';
-import { colourGradient, colourTable } from './colour-maps';
+import { colourTable } from './colour-maps';
+import { legendLine, legendRamp } from './legend-lines';
 import { search } from './search-state.svelte';
 
 function install({ viewer, slide }: ViewerContext): () => void {
@@ -71,17 +72,10 @@ function install({ viewer, slide }: ViewerContext): () => void {
     if (legend.dataset.key === key) return;
     legend.dataset.key = key;
     legend.replaceChildren();
-    const line = (text: string, testid: string, style: Partial<CSSStyleDeclaration> = {}): HTMLElement => {
-      const el = document.createElement('div');
-      el.textContent = text;
-      el.dataset.testid = testid;
-      Object.assign(el.style, style);
-      legend.appendChild(el);
-      return el;
-    };
+    const line = (text: string, testid: string, style: Partial<CSSStyleDeclaration> = {}): HTMLElement => legendLine(legend, text, testid, style);
     line(`Similarity to ${r.query.label}`, 'viewer-similarity-title', { fontWeight: '600' });
     line(`${r.results.length} best matches · ${here.length} on this slide · ${r.query.mpp} µm/px`, 'viewer-similarity-count', { opacity: '0.85' });
-    line('', 'viewer-similarity-ramp', { height: '10px', margin: '4px 0 2px', borderRadius: '2px', background: colourGradient(analysis.heatmap.colourMap) }).setAttribute('aria-hidden', 'true');
+    legendRamp(legend, analysis.heatmap.colourMap, 'viewer-similarity-ramp');
     line(`${lo.toFixed(2)} ← cosine similarity → ${hi.toFixed(2)}`, 'viewer-similarity-scale', { display: 'flex', justifyContent: 'space-between' });
   };
 
