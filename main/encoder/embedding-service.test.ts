@@ -24,7 +24,18 @@ test('embed a region: one set per magnification, tissue only, features equal to 
     assert.equal(models.models[0].manifest.baseline, true);
     await assert.rejects(svc.useModel('no-such-model'), (e: unknown) => e instanceof ModelError && e.code === 'not-found');
     const region = { x: 500, y: 800, width: 1000, height: 800 };
-    const sets = await svc.embed(cmu, { region });
+    const batches: { mpp: number; coords: Int32Array }[] = [];
+    const sets = await svc.embed(cmu, { region, onBatch: (b) => batches.push(b) });
+    // Every patch embedded came out in exactly one batch, once stored (what live heatmaps score).
+    for (const set of sets) {
+      const got = batches.filter((b) => b.mpp === set.grid.mpp).flatMap((b) => [...b.coords]);
+      assert.equal(got.length, set.coords.length, `${set.grid.mpp} µm/px`);
+      assert.deepEqual(new Set(got.map((v, k) => (k % 2 ? '' : `${v},${got[k + 1]}`)).filter(Boolean)), new Set([...set.coords].map((v, k, a) => (k % 2 ? '' : `${v},${a[k + 1]}`)).filter(Boolean)));
+    }
+    // A second run finds everything cached: no batches.
+    batches.length = 0;
+    await svc.embed(cmu, { region, onBatch: (b) => batches.push(b) });
+    assert.equal(batches.length, 0);
     assert.deepEqual(sets.map((s) => s.grid.mpp), [0.5, 1, 2]);
     const [fine] = sets;
     assert.equal(fine.modelId, svc.model!.id);

@@ -46,6 +46,8 @@ export interface EmbedOptions {
   stride?: number;
   signal?: AbortSignal;
   onProgress?: (p: EmbedProgress) => void;
+  /** Each batch once stored (its patch corners, level-0): live heatmaps score just these. */
+  onBatch?: (b: { mpp: number; coords: Int32Array }) => void;
 }
 
 export interface EmbeddingServiceOptions {
@@ -327,6 +329,7 @@ export class EmbeddingService extends EventEmitter {
         async (batch, features) => {
           await store.append(batch.coords, features);
           done += batch.coords.length / 2;
+          options.onBatch?.({ mpp, coords: batch.coords });
           options.onProgress?.({ mpp, done, total, cached });
         },
         options.signal,

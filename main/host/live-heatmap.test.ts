@@ -113,6 +113,29 @@ test('batches update the live raster: deltas of new cells only, equal to the ful
   await equalsFullRecompute(held, outOfBand.header.classNames, outOfBand.header.scored);
 });
 
+test("a whole-slide run's batches reach the live raster as they land: no rebuild, deltas equal to the full recompute", async () => {
+  const live = analysis['live'] as unknown as { build: (...a: unknown[]) => Promise<unknown> };
+  const held = new Held();
+  held.apply(decodeHeatmapUpdate(await analysis.heatmapUpdate({ slideId, probeId })));
+  const build = live.build.bind(live);
+  let builds = 0;
+  live.build = (...a: unknown[]) => {
+    builds++;
+    return build(...a);
+  };
+  try {
+    const run = await analysis.embedAllTissue({ slideId, probeId });
+    assert.ok(run.total > 0 && run.done === run.total && !run.cancelled, JSON.stringify(run));
+    const u = decodeHeatmapUpdate(await analysis.heatmapUpdate({ slideId, probeId, since: held.version }));
+    assert.equal(u.header.kind, 'delta');
+    assert.equal(builds, 0, 'the raster followed the run batch by batch: nothing to rebuild');
+    held.apply(u);
+    await equalsFullRecompute(held, u.header.classNames, u.header.scored);
+  } finally {
+    live.build = build;
+  }
+});
+
 /** The full recompute (getHeatmap), class by class over the whole slide, equals what is held, byte for byte. */
 async function equalsFullRecompute(held: Held, classNames: string[], scored: number): Promise<void> {
   for (const [k, className] of classNames.entries()) {

@@ -134,6 +134,7 @@ export class AnalysisEmbedding {
         mpps,
         stride: core.stride,
         signal: controller.signal,
+        onBatch: (b) => core.embedded(s.id, b), // the live heatmap scores each batch, not the slide
         onProgress: (p) => {
           counts[mpps.indexOf(p.mpp)] = { done: p.done, total: p.total };
           const now = Date.now();

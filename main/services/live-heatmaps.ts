@@ -1,12 +1,12 @@
 // The heatmaps the viewer shows, kept live: per (slide, probe) a probability raster of every class, built once
-// from the embedding cache and then updated from each batch the viewport embedding stores (only that batch's
-// patches are scored), answered as binary updates: the cells changed since the version the renderer holds,
-// or a snapshot when it holds none or is too far behind.
+// from the embedding cache and then updated from each batch the viewport embedding or a whole-slide run
+// stores (only that batch's patches are scored), answered as binary updates: the cells changed since the
+// version the renderer holds, or a snapshot when it holds none or is too far behind.
 //
 // What the raster rests on is checked on every request: the encoder and pixel size (the stores and grids),
-// and each store's size against what the raster has seen, since whole-slide runs and training add to the
-// stores without batch events; any difference rebuilds it from the cache (a full recompute, as before this
-// module: so a whole-slide run costs O(N) per refresh still), and the renderer gets the cells that changed.
+// and each store's size against what the raster has seen, since training and searches add to the stores
+// without batch events; any difference rebuilds it from the cache (a full recompute), and the renderer still
+// gets only the cells that changed.
 import type { HeatmapProvenance } from '../contracts/analysis.js';
 import type { SlideContext } from '../encoder/embedding-service.js';
 import type { EmbeddingStore } from '../encoder/embedding-store.js';
