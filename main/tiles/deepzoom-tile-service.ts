@@ -19,11 +19,6 @@ export interface DeepZoomTileServiceOptions {
   overlap?: number;
   /** Memory bound of the encoded-tile cache, bytes (0 disables it). Default 32 MiB. */
   tileCacheBytes?: number;
-  /**
-   * Ignored (kept so callers still type-check): decoded stored tiles live in the slide's one cache, its
-   * handle's (`OpenSlideOptions.tileCacheBytes`), shared with the encoder's patches and read_region.
-   */
-  decodedTileCacheBytes?: number;
   /** Memory bound of the derived overview blocks, bytes. Default 64 MiB. */
   blockCacheBytes?: number;
   /** Side of a derived block in pixels. Default 512. */
