@@ -1,6 +1,7 @@
 // Where each cached slide came from. The embedding cache is keyed by content fingerprint and records no path,
-// so a whole-cache search could not name a slide that is not open, nor show or open it. Every search (the
-// app's and the CLI's) records the path of each slide it has open here; a lookup then says the name, the
+// so a whole-cache search could not name a slide that is not open, nor show or open it. Whatever embeds a
+// slide (the app's viewport and whole-slide runs, `tessera embed`, `tessera cohort embed`) and every search
+// records its path here; a lookup then says the name, the
 // path, and whether the file is still there and still that slide (same fingerprint) — or that it is gone.
 // One small JSON file beside the search indexes, rewritten atomically; a broken file is an empty record.
 import { readFile, stat } from 'node:fs/promises';
@@ -84,4 +85,22 @@ export class SlideSources {
     const same = there ? await slideFingerprint(s.path).then((f) => f === fingerprint, () => false) : false;
     return { slideFingerprint: fingerprint, name: s.name, path: s.path, exists: same };
   }
+}
+
+/** One record per cache folder for the process (its writes queue one after another). */
+const records = new Map<string, SlideSources>();
+export function slideSourcesFor(cacheDir: string): SlideSources {
+  let r = records.get(cacheDir);
+  if (!r) records.set(cacheDir, (r = new SlideSources(searchIndexDir(cacheDir))));
+  return r;
+}
+
+/**
+ * Records where a slide that was just embedded lives, without failing the embedding: the record only names
+ * slides in whole-cache search results (several processes writing it at once may drop an entry, never corrupt it).
+ */
+export function recordSlideSource(cacheDir: string, slideFingerprint: string, path: string): Promise<void> {
+  return slideSourcesFor(cacheDir)
+    .record([{ slideFingerprint, path }])
+    .catch(() => {});
 }

@@ -3,6 +3,7 @@
 // (with progress, cancellable), and a slide's grids restart when the user sets its pixel size.
 import type { TissueRunResult } from '../contracts/analysis.js';
 import { EmbeddingScheduler } from '../encoder/embedding-scheduler.js';
+import { recordSlideSource } from '../search/slide-sources.js';
 import { slideFingerprint } from '../slide/slide-fingerprint.js';
 import { requireProbeEncoder } from '../usecases/probe-compatibility.js';
 import type { AnalysisCore, SlideState } from './analysis-core.js';
@@ -55,6 +56,7 @@ export class AnalysisEmbedding {
       s.scheduler = (async () => {
         await core.encoder();
         const ctx = await core.embeddings.slide(s.path);
+        void recordSlideSource(core.embeddings.cacheDir, ctx.fingerprint, s.path); // names it in whole-cache search
         // The visible tissue on the heatmap's overlapping grid (its non-overlapping patches are among them).
         const scheduler = new EmbeddingScheduler(core.embeddings, ctx, { stride: core.stride });
         scheduler.on('embedded', (b: { mpp: number; coords: Int32Array }) => {
@@ -123,6 +125,7 @@ export class AnalysisEmbedding {
       } else mpps = core.embeddings.model!.magnifications;
       await core.stopScheduler(s);
       const ctx = await core.embeddings.slide(s.path);
+      void recordSlideSource(core.embeddings.cacheDir, ctx.fingerprint, s.path);
       // Totals first, so the bar means the same thing from the first patch to the last.
       for (const mpp of mpps) {
         controller.signal.throwIfAborted();

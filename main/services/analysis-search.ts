@@ -10,7 +10,7 @@ import type { EmbeddingService } from '../encoder/embedding-service.js';
 import type { SimilarMatch } from '../contracts/analysis.js';
 import { findInCache } from '../search/find-in-cache.js';
 import { findSimilar } from '../search/find-similar.js';
-import { searchIndexDir, SlideSources } from '../search/slide-sources.js';
+import { slideSourcesFor } from '../search/slide-sources.js';
 import { sourceThumbnails } from '../search/source-thumbnails.js';
 import { ApiError } from './api-error.js';
 import type { SlideService } from './slide-service.js';
@@ -25,13 +25,7 @@ export interface SearchDeps {
 
 export const maxTop = 1000;
 
-/** One source record per cache folder, for the process. */
-const sourceRecords = new Map<string, SlideSources>();
-const sourcesOf = (cacheDir: string): SlideSources => {
-  let r = sourceRecords.get(cacheDir);
-  if (!r) sourceRecords.set(cacheDir, (r = new SlideSources(searchIndexDir(cacheDir))));
-  return r;
-};
+const sourcesOf = slideSourcesFor;
 
 const finite = (v: unknown, name: string): number => {
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new ApiError('invalid-argument', `"${name}" must be a finite number`);

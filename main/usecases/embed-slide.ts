@@ -2,7 +2,9 @@
 // encoder at each magnification, resumable through the embedding cache, with the slide's scale (and where it
 // came from) for the caller to report. `tessera embed` and `tessera cohort embed` run it; what they write
 // (one file per magnification, `writeSlideEmbeddings`) is the CLAM/TRIDENT layout pipelines read.
+import { resolve } from 'node:path';
 import type { EmbeddingService, EmbedOptions } from '../encoder/embedding-service.js';
+import { recordSlideSource } from '../search/slide-sources.js';
 import type { ModelManifest } from '../encoder/model-manifest.js';
 import type { EmbeddingSet } from '../contracts/embeddings.js';
 import type { SlideScale } from '../encoder/patch-grid.js';
@@ -19,7 +21,8 @@ export async function embedSlide(service: EmbeddingService, slidePath: string, o
   const sets = await service.embed(slidePath, options);
   const model = service.model;
   if (!model) throw new Error('no encoder is loaded');
-  const { scale } = await service.slide(slidePath);
+  const { scale, fingerprint } = await service.slide(slidePath);
+  await recordSlideSource(service.cacheDir, fingerprint, resolve(slidePath)); // names it in whole-cache search
   return { sets, scale, model };
 }
 

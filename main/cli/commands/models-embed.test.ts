@@ -36,6 +36,9 @@ test('tessera embed writes CLAM/TRIDENT HDF5 per magnification and .npy + coords
   const r = await runCli(['embed', CMU, '--mpp', '0.5,1', '--region', '0,600,2220,1200', '--out', out]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /model tessera-stain-texture-v1 on cpu/);
+  // The slide is named for whole-cache search from now on (the cache itself records no paths).
+  const sources = JSON.parse(await readFile(join(dataDir, 'search-index', 'slide-sources.json'), 'utf8')) as Record<string, { path: string; name: string }>;
+  assert.deepEqual(Object.values(sources).map((s) => [s.name, s.path]), [['CMU-1-Small-Region.svs', resolve(CMU)]]);
   await h5wasm.ready;
   for (const [mpp, size0] of [[0.5, 224], [1, 449]]) {
     const f = new h5wasm.File(resolve(join(dataDir, `cmu.mpp-${mpp}.h5`)), 'r');

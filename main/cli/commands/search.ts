@@ -15,7 +15,7 @@ import { checkExportTarget } from '../../common/export-target.js';
 import { EmbeddingService } from '../../encoder/embedding-service.js';
 import { findInCache } from '../../search/find-in-cache.js';
 import { defaultTop, findSimilar, type FindSimilarResult } from '../../search/find-similar.js';
-import { searchIndexDir, SlideSources } from '../../search/slide-sources.js';
+import { slideSourcesFor } from '../../search/slide-sources.js';
 import { nameSearchResult, searchFormatOf, searchOutput } from '../../search/search-export.js';
 import { abortableOnSigint, progressBar } from '../embedding-progress.js';
 import { mppOverrideFlags, mppOverrideHelp, parseMppOverride } from '../mpp-override.js';
@@ -65,7 +65,7 @@ export function registerSearch(program: Command): void {
         const model = await service.useModel(opts.model);
         process.stderr.write(`model ${model.id} on ${service.runtime?.provider ?? 'cpu'}\n`);
         const bar = progressBar('embedding ');
-        const sources = new SlideSources(searchIndexDir(service.cacheDir));
+        const sources = slideSourcesFor(service.cacheDir);
         let result: FindSimilarResult;
         let unique: string[];
         if (opts.scope === 'cache') {
