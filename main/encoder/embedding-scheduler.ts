@@ -117,18 +117,22 @@ export class EmbeddingScheduler extends EventEmitter {
 
   private start(): void {
     if (this.running) return;
-    this.running = this.loop().finally(() => {
+    this.running = this.loop().then((ok) => {
       this.running = undefined;
+      // A failed run drops its queue (the error went out; the next viewport queues again): restarting at
+      // once would spin, e.g. on an encoder that can no longer load because the service closed.
+      if (!ok) this.queue = [];
       if (this.queue.length > 0 && !this.abort.signal.aborted) this.start();
       else this.emit('idle');
     });
   }
 
-  private async loop(): Promise<void> {
-    const { session } = await this.service.encoder();
-    const batchSize = this.options.batchSize ?? this.service.batchSize;
+  /** Embeds the queue; false when it failed (reported as 'error' unless stopped). */
+  private async loop(): Promise<boolean> {
     const layerOf = new Map<PatchBatch, Layer>();
     try {
+      const { session } = await this.service.encoder();
+      const batchSize = this.options.batchSize ?? this.service.batchSize;
       await new PatchPipeline(session).run(
         () => {
           // One batch = the queue's head and the next patches of the same magnification.
@@ -158,8 +162,10 @@ export class EmbeddingScheduler extends EventEmitter {
         },
         this.abort.signal,
       );
+      return true;
     } catch (err) {
       if (!this.abort.signal.aborted && this.listenerCount('error') > 0) this.emit('error', err);
+      return false;
     } finally {
       this.inflight.clear();
     }

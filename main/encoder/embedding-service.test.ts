@@ -139,6 +139,31 @@ test('the scheduler embeds a viewport centre first, drops work that left the vie
   }
 });
 
+test('a scheduler whose service has closed reports the error once and goes idle, instead of retrying for ever', { skip: skipWithoutShared, timeout: 30_000 }, async () => {
+  const svc = service('sched-closed');
+  const ctx = await svc.slide(cmu);
+  const sched = new EmbeddingScheduler(svc, ctx, { batchSize: 4 });
+  const errors: Error[] = [];
+  sched.on('error', (e: Error) => errors.push(e));
+  await sched.setViewport({ x: 0, y: 0, width: 600, height: 600 }, [2]); // layers made, a little embedded
+  await sched.idle();
+  await svc.close();
+  // A viewport that arrives after the close (a late request from the renderer) finds work to queue.
+  let encoderCalls = 0;
+  const encoder = svc.encoder.bind(svc);
+  svc.encoder = () => {
+    encoderCalls++;
+    return encoder();
+  };
+  const idle = new Promise<void>((resolve) => sched.once('idle', resolve));
+  await sched.setViewport({ x: 1200, y: 1500, width: 1000, height: 1000 }, [2]);
+  await idle;
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(errors.length, 1, errors.map((e) => e.message).join('; '));
+  assert.match(errors[0].message, /closed/);
+  assert.equal(encoderCalls, 1, 'one attempt, no retry loop');
+});
+
 test('several regions (glass included) embed each patch once; cached() returns what the cache holds and embeds nothing', { skip: skipWithoutShared }, async () => {
   const svc = service('svc-cached');
   try {
