@@ -14,6 +14,7 @@ import type { ProbeEncoder } from '../probe/probe-file.js';
 import { slideFingerprint } from '../slide/slide-fingerprint.js';
 import { SlideAnnotations } from './analysis-annotations.js';
 import { WorkLocks } from './analysis-locks.js';
+import { ApiError } from './api-error.js';
 import { readEncoderChoice } from './analysis-models.js';
 import { checkSlideId } from './analysis-params.js';
 import { ProbeLibrary } from './analysis-probes.js';
@@ -55,6 +56,8 @@ export class AnalysisCore {
   readonly locks = new WorkLocks();
   /** The slide whose viewport was reported last (the one in view). */
   inView: string | null = null;
+  /** Set when the service closes: requests still arriving are refused. */
+  closed = false;
   /** Notes about the encoder choice (a remembered model that failed to load). */
   modelNotices: string[] = [];
   /** Restarts a slide's viewport embedding after work that held it (set by the embedding part). */
@@ -117,6 +120,8 @@ export class AnalysisCore {
   /** The per-slide state of an open slide (annotations opened on first use). */
   state(slideId: unknown): SlideState {
     const id = checkSlideId(slideId);
+    // After close nothing may open annotation stores or start embedding again (a request still in flight).
+    if (this.closed) throw new ApiError('closed', 'Tessera is shutting down', 503);
     const info = this.slides.info(id); // not-found for unknown ids
     let s = this.states.get(id);
     if (!s) {

@@ -178,6 +178,7 @@ export class AnalysisService {
    * everything, when some slide's annotations could not be saved (the message says which and why).
    */
   async close(): Promise<void> {
+    this.core.closed = true;
     this.unsubscribe();
     const states = [...this.core.states.values()];
     this.core.states.clear();

@@ -54,3 +54,16 @@ test('the bus delivers to every listener even when one throws', () => {
     }),
   );
 });
+
+test('after close, a request still arriving is refused: no annotation store or embedding starts again', async () => {
+  const dir = tempDir('compose-closed');
+  const slidePath = join(dir, 'slide.tiff');
+  await writeFile(slidePath, 'x');
+  const services = composeServices({ transport: 'browser', backend: inMemoryBackend(slidePath), recentFile: null, dataDir: dir });
+  const info = await services.api.openSlide({ path: slidePath });
+  await services.analysis.annotations(info.id);
+  await services.analysis.close();
+  await assert.rejects(services.api.setViewport({ slideId: info.id, rect: { x: 0, y: 0, width: 100, height: 100 } }), /shutting down/);
+  assert.throws(() => services.analysis.annotations(info.id), /shutting down/);
+  await services.slides.closeAll();
+});
