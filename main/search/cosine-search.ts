@@ -46,11 +46,20 @@ export function featureStats(matrix: Float32Array, dim: number): FeatureStats {
       s2[j] += v * v;
     }
   }
+  return statsFromSums(s, s2, n);
+}
+
+/**
+ * Mean and 1/sd per feature from the sums of values and of squares over `n` rows (1 where a feature is
+ * constant): what featureStats computes, and what the cache index keeps up to date as rows are added.
+ */
+export function statsFromSums(sum: ArrayLike<number>, sumSq: ArrayLike<number>, n: number): FeatureStats {
+  const dim = sum.length;
   const mean = new Float32Array(dim);
   const invSd = new Float32Array(dim);
   for (let j = 0; j < dim; j++) {
-    const m = n > 0 ? s[j] / n : 0;
-    const v = n > 0 ? Math.max(0, s2[j] / n - m * m) : 0;
+    const m = n > 0 ? sum[j] / n : 0;
+    const v = n > 0 ? Math.max(0, sumSq[j] / n - m * m) : 0;
     mean[j] = m;
     invSd[j] = v > 1e-12 * Math.max(1, m * m) ? 1 / Math.sqrt(v) : 1;
   }

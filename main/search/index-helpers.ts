@@ -3,21 +3,10 @@
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
-import type { FeatureStats } from './cosine-search.js';
+import { statsFromSums, type FeatureStats } from './cosine-search.js';
 
-export const statsOf = (sum: ArrayLike<number>, sumSq: ArrayLike<number>, n: number): FeatureStats => {
-  const dim = sum.length;
-  const mean = new Float32Array(dim);
-  const invSd = new Float32Array(dim);
-  for (let j = 0; j < dim; j++) {
-    // As featureStats (cosine-search.ts): the same statistics the exact path computes over the same rows.
-    const m = n > 0 ? sum[j] / n : 0;
-    const v = n > 0 ? Math.max(0, sumSq[j] / n - m * m) : 0;
-    mean[j] = m;
-    invSd[j] = v > 1e-12 * Math.max(1, m * m) ? 1 / Math.sqrt(v) : 1;
-  }
-  return { mean, invSd };
-};
+/** The exact path's statistics from running sums (one definition: cosine-search.ts). */
+export const statsOf = statsFromSums;
 
 /** Standardises rows of `features` in place with `stats`. */
 export function standardise(features: Float32Array, dim: number, { mean, invSd }: FeatureStats): void {

@@ -2,19 +2,11 @@
 // most probable classes), spread over the slide. Twenty neighbours of one ambiguous spot teach the probe one
 // thing; one patch per region teaches it twenty. Greedy: least certain first, skipping any patch closer than
 // `spacing` (level-0 px, centre to centre, in x and y: a square neighbourhood) to one already suggested.
+import type { LabelSuggestion } from '../contracts/search.js';
 import type { PatchProbabilities } from '../probe/apply-probe.js';
 
-export interface UncertainPatch {
-  /** Level-0 top-left corner and side. */
-  x: number;
-  y: number;
-  size: number;
-  /** p(top class) − p(second class), in [0, 1]: 0 is a coin toss. */
-  margin: number;
-  /** The probe's most and second most probable classes, with their probabilities. */
-  top: { className: string; p: number };
-  second: { className: string; p: number };
-}
+/** A suggestion as the contract has it, before the grid's µm/px is added. */
+export type UncertainPatch = Omit<LabelSuggestion, 'mpp'>;
 
 export interface UncertainOptions {
   /** Suggestions wanted (default 12). */
