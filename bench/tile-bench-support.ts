@@ -96,6 +96,8 @@ export function viewerRequests(geometry: DeepZoomGeometry, count: number, seed: 
 export interface RunFigures {
   wallSeconds: number;
   timesMs: number[];
+  /** CPU time (user + system, all threads) of the timed requests. */
+  cpuMs?: number;
   peakRssMb: number;
 }
 

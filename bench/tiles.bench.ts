@@ -52,6 +52,7 @@ async function tesseraWorker(slidePath: string, tileSize: number, overlap: numbe
     if (warm === 'await') await warming;
   }
   const start = performance.now();
+  const cpu0 = process.cpuUsage();
   const lane = async () => {
     while (next < requests.length) {
       const [level, col, row] = requests[next++];
@@ -62,10 +63,12 @@ async function tesseraWorker(slidePath: string, tileSize: number, overlap: numbe
   };
   await Promise.all(Array.from({ length: inFlight }, lane));
   const wallSeconds = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   const stats = service.stats();
   const figures: TesseraFigures = {
     wallSeconds,
     timesMs,
+    cpuMs: (cpu.user + cpu.system) / 1000,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
     passthrough: stats.passthroughTiles,
     decodes: stats.storedTileDecodes,
@@ -112,7 +115,7 @@ async function main(): Promise<void> {
   );
   if (baseline) console.log(`"base" rows: Tessera at ${baseline}, same requests, same run`);
   console.log('');
-  console.log('slide      layout pattern engine                   tiles/s   p50 ms   p99 ms  RSS MB  vs OpenSlide  passthru  decodes  warm-up ms');
+  console.log('slide      layout pattern engine                   tiles/s   p50 ms   p99 ms  CPU ms  RSS MB  vs OpenSlide  passthru  decodes  warm-up ms');
   const cases: [string, string, string, number, number][] = [
     ['big-254', 'big TIFF', big, 254, 1],
     ['big-256', 'big TIFF', big, 256, 0],
@@ -131,12 +134,13 @@ async function main(): Promise<void> {
       await slide.close();
       const requests = join(work, `${id}-${pattern}.json`);
       writeFileSync(requests, JSON.stringify(list));
-      const base = summary(runOpenSlide(path, ts, ov, requests));
-      const row = (engine: string, s: ReturnType<typeof summary>, r?: TesseraFigures) =>
+      const openslide = runOpenSlide(path, ts, ov, requests);
+      const base = summary(openslide);
+      const row = (engine: string, s: ReturnType<typeof summary>, r: RunFigures) =>
         console.log(
-          `${label.padEnd(10)} ${`${ts}/${ov}`.padEnd(6)} ${pattern.padEnd(7)} ${engine.padEnd(23)}${fmt(s.tilesPerSecond)}${fmt(s.p50, 2)}${fmt(s.p99, 2)}${fmt(s.peakRssMb, 0)}    ${fmt(s.tilesPerSecond / base.tilesPerSecond, 1)}×  ${String(r?.passthrough ?? '').padStart(8)} ${String(r?.decodes ?? '').padStart(8)} ${r?.warmUpMs === undefined ? '' : fmt(r.warmUpMs, 0)}`,
+          `${label.padEnd(10)} ${`${ts}/${ov}`.padEnd(6)} ${pattern.padEnd(7)} ${engine.padEnd(23)}${fmt(s.tilesPerSecond)}${fmt(s.p50, 2)}${fmt(s.p99, 2)}${fmt(r.cpuMs ?? NaN, 0)}${fmt(s.peakRssMb, 0)}    ${fmt(s.tilesPerSecond / base.tilesPerSecond, 1)}×  ${String((r as TesseraFigures).passthrough ?? '').padStart(8)} ${String((r as TesseraFigures).decodes ?? '').padStart(8)} ${(r as TesseraFigures).warmUpMs === undefined ? '' : fmt((r as TesseraFigures).warmUpMs!, 0)}`,
         );
-      row('OpenSlide', base);
+      row('OpenSlide', base, openslide);
       const runs: [string, string, number, Mode][] = [];
       for (const [tag, root] of baseline ? [['base', baseline], ['new', here]] : [['', here]]) {
         for (const n of [inFlight, 1]) runs.push([`${tag} ${n} in flight cold`.trim(), root, n, 'cold']);

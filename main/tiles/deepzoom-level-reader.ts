@@ -112,6 +112,11 @@ export class DeepZoomLevelReader {
     return this.readDerived(level, rect);
   }
 
+  /** `load()`'s pixels kept with the blocks under `key` (single-flight, bounded by the same bytes). */
+  kept(key: string, load: () => Promise<RawImage>): Promise<RawImage> {
+    return this.blocks.getOrLoad(`kept/${key}`, load);
+  }
+
   /**
    * A derived level's tile as OpenSlide makes it: the level-0 region its read_region() covers (which at
    * the slide's right and bottom edges ends short of the tile, Deep Zoom sizes being ceil-halved) read

@@ -1,12 +1,14 @@
 // Deep Zoom tiles over any SlideReader, laid out exactly as OpenSlide's DeepZoomGenerator
 // (limit_bounds=False), for the Electron protocol and the HTTP host alike. Tiles that coincide with a
-// stored JPEG tile are sent as stored; overview levels of slides without a close stored level are
-// derived once into cached blocks; encoded tiles sit in a byte-bounded LRU.
-import type { SlideReader } from '../slide/slide-reader.js';
+// stored JPEG tile are sent as stored; tiles OpenSlide cuts at 2× from a stored level come 1:1 from the
+// next stored level where that one is the first halved; overview levels of slides without a close stored
+// level are derived once into cached blocks, and one-tile levels keep their final pixels there; encoded
+// tiles sit in a byte-bounded LRU.
+import type { RawImage, SlideReader } from '../slide/slide-reader.js';
 import { SlideError } from '../slide/slide-errors.js';
 import { ByteLruCache } from '../common/byte-lru-cache.js';
 import { DeepZoomGeometry, type DeepZoomTileInfo, type Size } from './deepzoom-geometry.js';
-import { DeepZoomLevelReader, resampledRegion } from './deepzoom-level-reader.js';
+import { DeepZoomLevelReader, resampledRegion, shrinkToRgb } from './deepzoom-level-reader.js';
 import { dziDescriptor, type TileFormat } from './dzi-descriptor.js';
 import { planLevelSources, type LevelSource } from './level-source-plan.js';
 import { NativeJpegTiles } from './native-jpeg-tiles.js';
@@ -35,11 +37,20 @@ export interface DeepZoomTileServiceOptions {
   snapToStoredLevels?: boolean;
   /** Send stored JPEG tiles unchanged where a Deep Zoom tile is exactly one. Default true. */
   nativePassthrough?: boolean;
+  /**
+   * A tile that OpenSlide cuts from a stored level at exactly 2× (an even origin, twice the tile's size)
+   * is read 1:1 from the next coarser stored level where that level is this one halved (see
+   * `halvedStoredLevel`): the same geometry as halving the finer pixels, a quarter of the decodes and
+   * no resampling; the pixels are the pyramid's own 2× reduction instead of a Lanczos one. Default true.
+   */
+  useHalvedLevels?: boolean;
 }
 
 export interface TileServiceStats {
   tilesServed: number;
   passthroughTiles: number;
+  /** Tiles read 1:1 from the stored level that is their source level halved (useHalvedLevels). */
+  halvedLevelTiles: number;
   cacheHits: number;
   tileCacheBytes: number;
   blockCacheBytes: number;
@@ -51,6 +62,20 @@ export interface TileServiceStats {
 
 export const DEFAULT_JPEG_QUALITY = 75;
 
+/**
+ * The stored level one step coarser than `level` when its pixel (x, y) is exactly `level`'s 2 × 2 block at
+ * (2x, 2y): its size is `level`'s halved (floor or ceil, as libvips, Aperio and Hamamatsu pyramids make
+ * them) and its downsample twice `level`'s within `tolerance`. Undefined otherwise (e.g. levels 4× apart).
+ */
+export function halvedStoredLevel(levels: readonly { width: number; height: number; downsample: number }[], level: number, tolerance: number): number | undefined {
+  const fine = levels[level];
+  const coarse = levels[level + 1];
+  if (!fine || !coarse) return undefined;
+  const halves = (f: number, c: number) => c === Math.floor(f / 2) || c === Math.ceil(f / 2);
+  if (!halves(fine.width, coarse.width) || !halves(fine.height, coarse.height)) return undefined;
+  return Math.abs(coarse.downsample / fine.downsample / 2 - 1) <= tolerance ? level + 1 : undefined;
+}
+
 /** Smallest resampling factor at which a fractional source origin is rounded to a whole stored pixel (see fromStoredJpeg). */
 const MIN_ROUNDED_SCALE = 1.5;
 
@@ -61,7 +86,9 @@ export class DeepZoomTileService {
   private readonly nativeJpeg: NativeJpegTiles;
   private readonly tiles: ByteLruCache<string, Buffer>;
   private readonly passthrough: boolean;
-  private readonly counters = { tilesServed: 0, passthroughTiles: 0 };
+  /** Stored level → the stored level that is it halved, where there is one (and useHalvedLevels). */
+  private readonly halvedLevels: readonly (number | undefined)[];
+  private readonly counters = { tilesServed: 0, passthroughTiles: 0, halvedLevelTiles: 0 };
   private readonly blockCacheCapacity: number;
   private warming: Promise<void> | undefined;
   private generation = 0;
@@ -81,6 +108,8 @@ export class DeepZoomTileService {
     this.nativeJpeg = new NativeJpegTiles(slide);
     this.tiles = new ByteLruCache(options.tileCacheBytes ?? 32 * 1024 * 1024, (b) => b.length);
     this.passthrough = options.nativePassthrough ?? true;
+    const useHalved = options.useHalvedLevels ?? true;
+    this.halvedLevels = slide.levels.map((_, i) => (useHalved ? halvedStoredLevel(slide.levels, i, options.sameScaleTolerance ?? 0.01) : undefined));
   }
 
   get tileSize(): number {
@@ -185,12 +214,21 @@ export class DeepZoomTileService {
       const native = await this.nativeTile(info);
       if (native) return native;
     }
+    // The overview levels of one tile each are asked for again and again (every viewer starts there):
+    // their final pixels are made once and kept with the derived blocks; each request only encodes.
+    if (this.geometry.levelTiles[info.level].cols * this.geometry.levelTiles[info.level].rows === 1) {
+      const { width, height } = info.outputSize;
+      const pixels = await this.levelReader.kept(`${info.level}`, async () => shrinkToRgb(await this.tilePixels(info), width, height));
+      return encodeTile(pixels, info.outputSize, { format, quality });
+    }
     const fast = await this.fromStoredJpeg(info, format, quality);
     if (fast) return fast;
-    const pixels = this.touchesEdge(info)
-      ? await this.levelReader.readStretchedEdge(info)
-      : await this.levelReader.read(info.level, info.dzRect);
-    return encodeTile(pixels, info.outputSize, { format, quality });
+    return encodeTile(await this.tilePixels(info), info.outputSize, { format, quality });
+  }
+
+  /** The tile's pixels by the general path (read_region or derived blocks), at the Deep Zoom rect's size. */
+  private tilePixels(info: DeepZoomTileInfo): Promise<RawImage> {
+    return this.touchesEdge(info) ? this.levelReader.readStretchedEdge(info) : this.levelReader.read(info.level, info.dzRect);
   }
 
   /** A derived level's tile on its right or bottom edge, where OpenSlide stretches the slide's end over the tile. */
@@ -220,6 +258,16 @@ export class DeepZoomTileService {
       }
       if (levelX === undefined || levelY === undefined) return Promise.resolve(null);
       rect = { x: levelX, y: levelY, width: r.width, height: r.height };
+      const half = this.halvedLevels[source.slideLevel];
+      const out = info.outputSize;
+      if (half !== undefined && rect.x % 2 === 0 && rect.y % 2 === 0 && rect.width === 2 * out.width && rect.height === 2 * out.height) {
+        const halfRect = { x: rect.x / 2, y: rect.y / 2, width: out.width, height: out.height };
+        const coarser = this.slide.levels[half];
+        if (halfRect.x + halfRect.width <= coarser.width && halfRect.y + halfRect.height <= coarser.height) {
+          this.counters.halvedLevelTiles++;
+          return this.nativeJpeg.render(half, halfRect, out, { format, quality });
+        }
+      }
     }
     return this.nativeJpeg.render(source.slideLevel, rect, info.outputSize, { format, quality });
   }

@@ -1,5 +1,7 @@
-// JPEG: TIFF abbreviated streams made whole (shared JPEGTables spliced in), decoded by sharp (libjpeg-turbo).
+// JPEG: TIFF abbreviated streams made whole (shared JPEGTables spliced in), decoded by libjpeg-turbo
+// directly (libjpeg-turbo.ts), or by sharp where that declines the stream.
 import sharp from 'sharp';
+import { decodeWithLibjpegTurbo } from './libjpeg-turbo.js';
 import { SlideError } from '../slide-errors.js';
 import { toRgba, type RgbaImage } from './rgba.js';
 
@@ -54,6 +56,8 @@ function isJpegStart(b: Buffer): boolean {
  * stops a corrupt header that claims a huge image before any memory is spent on it.
  */
 export async function decodeJpeg(stream: Buffer, maxPixels: number): Promise<RgbaImage> {
+  const fast = await decodeWithLibjpegTurbo(stream, Math.max(1, maxPixels), 4);
+  if (fast) return { data: fast.data, width: fast.width, height: fast.height, channels: 4 };
   try {
     const { data, info } = await sharp(stream, { failOn: 'error', limitInputPixels: Math.max(1, maxPixels) })
       .ensureAlpha()

@@ -2,121 +2,19 @@
 // (runs of MCUs between RST markers) can be cut out as standalone JPEGs: the level's header (SOI…SOS, the
 // SOF's size patched) and the intervals' entropy-coded bytes, the last trailing RSTn turned into EOI.
 // OpenSlide makes each interval a tile (`tileJpeg`); Tessera joins several (`splicedJpeg`,
-// virtual-tiles.ts). Decoding either never touches the rest of the level. Also the header parser, the
-// decoder's 1/2, 1/4, 1/8 scaling, and the restart-marker scan.
+// virtual-tiles.ts). Decoding either never touches the rest of the level. Also the decoder's 1/2, 1/4,
+// 1/8 scaling and the restart-marker scan (the header parser is codecs/jpeg-header.ts).
 import sharp from 'sharp';
 import { toRgba, type RgbaImage } from '../codecs/rgba.js';
 import { SlideError } from '../slide-errors.js';
-
-/** Largest header (SOI…SOS: tables, comments, APPn) accepted; real ones are under 1 KiB. */
-export const MAX_JPEG_HEADER_BYTES = 1 << 20;
-/** JPEG's own limit on a side in the SOF (libjpeg's JPEG_MAX_DIMENSION). */
-export const JPEG_MAX_DIMENSION = 65500;
-
-export interface NdpiJpegHeader {
-  /** The bytes from SOI through the end of the SOS segment. */
-  bytes: Buffer;
-  /** Offset of the SOF marker within `bytes`. */
-  sofAt: number;
-  /** Size as the SOF states it (0 or wrong in some huge NDPI levels: the TIFF size wins then). */
-  width: number;
-  height: number;
-  components: number;
-  /** MCU size in pixels: 8 × the largest sampling factors (8 × 8 for one component, as libjpeg). */
-  mcuWidth: number;
-  mcuHeight: number;
-  /** DRI's restart interval in MCUs; 0 when the stream has no restart markers. */
-  restartInterval: number;
-  /**
-   * Whether every component has the same horizontal (vertical) sampling factor: then no chroma is
-   * upsampled across that direction, so intervals joined that way decode to the same pixels as alone.
-   */
-  sameSampling: { across: boolean; down: boolean };
-}
-
-const SOF_MARKERS = new Set([0xc0, 0xc1, 0xc2, 0xc3, 0xc5, 0xc6, 0xc7, 0xc9, 0xca, 0xcb, 0xcd, 0xce, 0xcf]);
-const BASELINE_SOF = new Set([0xc0, 0xc1]);
-
-/**
- * Parses a JPEG header from `head` (the stream's first bytes). `describe` names the stream in messages.
- * Throws a SlideError when the header is malformed, not baseline Huffman, or runs past `head`.
- */
-export function parseJpegHeader(head: Buffer, describe: string, requireBaseline = true): NdpiJpegHeader {
-  const fail = (why: string): never => {
-    throw new SlideError('corrupt', `${describe} is not a readable JPEG: ${why}`);
-  };
-  if (head.length < 4 || head[0] !== 0xff || head[1] !== 0xd8) fail('it does not start with SOI');
-  let at = 2;
-  let sof: { at: number; marker: number } | null = null;
-  let width = 0;
-  let height = 0;
-  let components = 0;
-  let maxH = 1;
-  let maxV = 1;
-  let restartInterval = 0;
-  const factors = { h: new Set<number>(), v: new Set<number>() };
-  for (;;) {
-    if (at + 4 > head.length) fail(`its header runs past ${head.length} bytes without a start of scan`);
-    if (head[at] !== 0xff) fail(`expected a marker at byte ${at}`);
-    const marker = head[at + 1];
-    if (marker === 0xff) {
-      at++; // fill byte
-      continue;
-    }
-    if (marker === 0xd8 || marker === 0xd9 || (marker >= 0xd0 && marker <= 0xd7)) fail(`unexpected marker 0x${marker.toString(16)} in the header`);
-    const length = head.readUInt16BE(at + 2);
-    if (length < 2 || at + 2 + length > head.length) fail(`marker 0x${marker.toString(16)} at byte ${at} has a bad length`);
-    const body = head.subarray(at + 4, at + 2 + length);
-    if (SOF_MARKERS.has(marker)) {
-      if (sof) fail('it has two frame headers');
-      if (requireBaseline && !BASELINE_SOF.has(marker)) {
-        throw new SlideError('unsupported-feature', `${describe} is a non-baseline JPEG (SOF 0x${marker.toString(16)}), which cannot be cut into tiles`);
-      }
-      if (body.length < 6) fail('its frame header is short');
-      if (body[0] !== 8) throw new SlideError('unsupported-feature', `${describe} has ${body[0]}-bit samples (8-bit only)`);
-      height = body.readUInt16BE(1);
-      width = body.readUInt16BE(3);
-      components = body[5];
-      if ((components !== 1 && components !== 3) || body.length < 6 + 3 * components) fail(`it has ${components} colour components`);
-      for (let c = 0; c < components; c++) {
-        const h = body[6 + c * 3 + 1] >> 4;
-        const v = body[6 + c * 3 + 1] & 15;
-        if (h < 1 || h > 4 || v < 1 || v > 4) fail('it has invalid sampling factors');
-        maxH = Math.max(maxH, h);
-        maxV = Math.max(maxV, v);
-        factors.h.add(h);
-        factors.v.add(v);
-      }
-      sof = { at, marker };
-    } else if (marker === 0xdd) {
-      if (body.length < 2) fail('its restart interval segment is short');
-      restartInterval = body.readUInt16BE(0);
-    }
-    at += 2 + length;
-    if (marker === 0xda) break;
-  }
-  if (!sof) fail('it reaches the start of scan without a frame header');
-  const found = sof as { at: number; marker: number };
-  const single = components === 1;
-  return {
-    bytes: head.subarray(0, at),
-    sofAt: found.at,
-    width,
-    height,
-    components,
-    mcuWidth: single ? 8 : maxH * 8,
-    mcuHeight: single ? 8 : maxV * 8,
-    restartInterval,
-    sameSampling: { across: single || factors.h.size === 1, down: single || factors.v.size === 1 },
-  };
-}
+import type { JpegHeader } from '../codecs/jpeg-header.js';
 
 /**
  * A standalone JPEG of `tileWidth` × `tileHeight` from the level's header and one restart interval's
  * entropy-coded bytes (`data`, ending with its RSTn marker or the stream's EOI): OpenSlide's NDPI tile,
  * the reference virtual tiles are checked against.
  */
-export function tileJpeg(header: NdpiJpegHeader, data: Buffer, tileWidth: number, tileHeight: number, describe: string): Buffer {
+export function tileJpeg(header: JpegHeader, data: Buffer, tileWidth: number, tileHeight: number, describe: string): Buffer {
   if (data.length < 2 || data[data.length - 2] !== 0xff) {
     throw new SlideError('corrupt', `${describe}: its entropy-coded data does not end with a restart marker or EOI`);
   }
@@ -129,7 +27,7 @@ export function tileJpeg(header: NdpiJpegHeader, data: Buffer, tileWidth: number
  * is renumbered RST0, RST1, … (mod 8) as libjpeg expects them from the stream's start, the last made
  * EOI: any run of intervals can start the image, not only one whose marker number is 0.
  */
-export function splicedJpeg(header: NdpiJpegHeader, pieces: readonly Buffer[], width: number, height: number): Buffer {
+export function splicedJpeg(header: JpegHeader, pieces: readonly Buffer[], width: number, height: number): Buffer {
   let length = header.bytes.length;
   for (const piece of pieces) length += piece.length;
   const out = Buffer.allocUnsafe(length);

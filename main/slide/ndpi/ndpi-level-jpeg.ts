@@ -7,7 +7,8 @@ import { SlideError } from '../slide-errors.js';
 import type { TiffTags } from '../tiff/tiff-file.js';
 import { MAX_TILE_PIXELS } from '../tiff/tiff-image.js';
 import { Tag } from '../tiff/tiff-tags.js';
-import { findRestartMarkers, JPEG_MAX_DIMENSION, MAX_JPEG_HEADER_BYTES, parseJpegHeader, type NdpiJpegHeader } from './ndpi-jpeg.js';
+import { JPEG_MAX_DIMENSION, MAX_JPEG_HEADER_BYTES, parseJpegHeader, type JpegHeader } from '../codecs/jpeg-header.js';
+import { findRestartMarkers } from './ndpi-jpeg.js';
 import { NdpiTag } from './ndpi-tags.js';
 
 /** Bytes read per step when scanning a level for restart markers (no McuStarts tag). */
@@ -27,7 +28,7 @@ export interface NdpiJpeg {
   width: number;
   height: number;
   strip: NdpiStrip;
-  header: NdpiJpegHeader;
+  header: JpegHeader;
   /** One restart interval: a tile (the whole JPEG when it has no restart markers). */
   tileWidth: number;
   tileHeight: number;
@@ -59,7 +60,7 @@ export function readStrip(source: FileSource, tags: TiffTags, index: number): Nd
   return { offset, length };
 }
 
-export async function readHeader(source: FileSource, strip: NdpiStrip, describe: string, requireBaseline = true): Promise<NdpiJpegHeader> {
+export async function readHeader(source: FileSource, strip: NdpiStrip, describe: string, requireBaseline = true): Promise<JpegHeader> {
   const head = await source.read(strip.offset, Math.min(strip.length, MAX_JPEG_HEADER_BYTES));
   return parseJpegHeader(head, describe, requireBaseline);
 }

@@ -11,7 +11,8 @@
 import type { RgbaImage } from '../codecs/rgba.js';
 import type { FileSource } from '../file-source.js';
 import { SlideError } from '../slide-errors.js';
-import { decodeJpegScaled, JPEG_MAX_DIMENSION, splicedJpeg } from './ndpi-jpeg.js';
+import { JPEG_MAX_DIMENSION } from '../codecs/jpeg-header.js';
+import { decodeJpegScaled, splicedJpeg } from './ndpi-jpeg.js';
 import { intervalRunData, type NdpiJpeg } from './ndpi-level-jpeg.js';
 
 /** A virtual tile's side is kept to about this (a Deep Zoom tile of 254 + 2 px then needs a handful)… */
