@@ -248,11 +248,11 @@ function cropTile(tile: DecodedTile, w: number, h: number): DecodedTile {
   return { data: out, width: w, height: h, channels: c };
 }
 
-/** Box average of an RGB image (w × h, both multiples of s) by s. */
-export function boxShrink(src: Buffer, w: number, h: number, s: number): Buffer {
+/** Box average of an RGB image (w × h, both multiples of s) by s, into `into` when given (its size: (w/s)·(h/s)·3). */
+export function boxShrink(src: Buffer, w: number, h: number, s: number, into?: Buffer): Buffer {
   const ow = w / s;
   const oh = h / s;
-  const out = Buffer.allocUnsafe(ow * oh * 3);
+  const out = into ?? Buffer.allocUnsafe(ow * oh * 3);
   if (s === 2) {
     // The common case unrolled (2.6× faster than the general loop: 0.35 ms for 512² → 256²).
     const stride = w * 3;

@@ -76,6 +76,20 @@ export function halvedStoredLevel(levels: readonly { width: number; height: numb
   return Math.abs(coarse.downsample / fine.downsample / 2 - 1) <= tolerance ? level + 1 : undefined;
 }
 
+/**
+ * Where in the halved level a region of the finer level starting at `v` starts (OpenSlide's position
+ * there, fractional where the level's downsample is not whole): v / 2 rounded when that is within ⅓ of
+ * a pixel (⅓ of an output pixel, the bound fromStoredJpeg's rounding keeps to at 1.5×), else its whole
+ * part and a bilinear shift by the rest in 1/256 pixel, as OpenSlide places fractional reads.
+ */
+function halvedOrigin(v: number): { pixel: number; shift: number } {
+  const h = v / 2;
+  const nearest = Math.round(h);
+  if (Math.abs(h - nearest) <= 1 / 3) return { pixel: nearest, shift: 0 };
+  const pixel = Math.floor(h);
+  return { pixel, shift: Math.floor((h - pixel) * 256) };
+}
+
 /** Smallest resampling factor at which a fractional source origin is rounded to a whole stored pixel (see fromStoredJpeg). */
 const MIN_ROUNDED_SCALE = 1.5;
 
@@ -90,6 +104,7 @@ export class DeepZoomTileService {
   private readonly halvedLevels: readonly (number | undefined)[];
   private readonly counters = { tilesServed: 0, passthroughTiles: 0, halvedLevelTiles: 0 };
   private readonly blockCacheCapacity: number;
+  private readonly blockSize: number;
   private warming: Promise<void> | undefined;
   private generation = 0;
 
@@ -104,6 +119,7 @@ export class DeepZoomTileService {
       options,
     );
     this.blockCacheCapacity = options.blockCacheBytes ?? 64 * 1024 * 1024;
+    this.blockSize = options.blockSize ?? 512;
     this.levelReader = new DeepZoomLevelReader(slide, this.geometry, this.levelSources, { ...options, blockCacheBytes: this.blockCacheCapacity });
     this.nativeJpeg = new NativeJpegTiles(slide);
     this.tiles = new ByteLruCache(options.tileCacheBytes ?? 32 * 1024 * 1024, (b) => b.length);
@@ -214,11 +230,13 @@ export class DeepZoomTileService {
       const native = await this.nativeTile(info);
       if (native) return native;
     }
-    // The overview levels of one tile each are asked for again and again (every viewer starts there):
-    // their final pixels are made once and kept with the derived blocks; each request only encodes.
-    if (this.geometry.levelTiles[info.level].cols * this.geometry.levelTiles[info.level].rows === 1) {
+    // The overview levels, no larger than one derived block (512 × 512 px, ≤ 4 tiles), are asked for again
+    // and again (every viewer starts there): their tiles' final pixels are made once and kept with the
+    // derived blocks (≤ 0.8 MB a level); each request only encodes.
+    const dims = this.geometry.levelDimensions[info.level];
+    if (dims.width * dims.height <= this.blockSize * this.blockSize) {
       const { width, height } = info.outputSize;
-      const pixels = await this.levelReader.kept(`${info.level}`, async () => shrinkToRgb(await this.tilePixels(info), width, height));
+      const pixels = await this.levelReader.kept(`${info.level}/${info.col}/${info.row}`, async () => shrinkToRgb(await this.tilePixels(info), width, height));
       return encodeTile(pixels, info.outputSize, { format, quality });
     }
     const fast = await this.fromStoredJpeg(info, format, quality);
@@ -260,12 +278,15 @@ export class DeepZoomTileService {
       rect = { x: levelX, y: levelY, width: r.width, height: r.height };
       const half = this.halvedLevels[source.slideLevel];
       const out = info.outputSize;
-      if (half !== undefined && rect.x % 2 === 0 && rect.y % 2 === 0 && rect.width === 2 * out.width && rect.height === 2 * out.height) {
-        const halfRect = { x: rect.x / 2, y: rect.y / 2, width: out.width, height: out.height };
+      if (half !== undefined && rect.width === 2 * out.width && rect.height === 2 * out.height) {
+        const hx = halvedOrigin(r.x0 / stored.downsample);
+        const hy = halvedOrigin(r.y0 / stored.downsample);
+        const halfRect = { x: hx.pixel, y: hy.pixel, width: out.width, height: out.height };
         const coarser = this.slide.levels[half];
-        if (halfRect.x + halfRect.width <= coarser.width && halfRect.y + halfRect.height <= coarser.height) {
+        const shifted = hx.shift > 0 || hy.shift > 0 ? 1 : 0;
+        if (halfRect.x + halfRect.width + shifted <= coarser.width && halfRect.y + halfRect.height + shifted <= coarser.height) {
           this.counters.halvedLevelTiles++;
-          return this.nativeJpeg.render(half, halfRect, out, { format, quality });
+          return this.nativeJpeg.render(half, halfRect, out, { format, quality }, { dx: hx.shift, dy: hy.shift });
         }
       }
     }

@@ -11,7 +11,14 @@ import { handleOf, type DecodedTile, type SlideHandle } from '../slide/slide-han
 import type { SlideReader } from '../slide/slide-reader.js';
 import type { Rect, Size } from './deepzoom-geometry.js';
 import type { EncodeOptions } from './tile-encoder.js';
-import { encodeRgb } from './tile-encoder.js';
+import { encodeRgb, tilePixelPool } from './tile-encoder.js';
+import { shiftRgbBilinear } from './raw-pixels.js';
+
+/** A bilinear sub-pixel shift in 1/256 pixel (0–255 each way). */
+export interface SubPixelShift {
+  dx: number;
+  dy: number;
+}
 
 /** More stored tiles than this per Deep Zoom tile is not worth it here (never happens at scale ≤ 2). */
 const MAX_TILES_PER_RENDER = 16;
@@ -27,7 +34,26 @@ export class NativeJpegTiles {
    * `rect` (stored-level pixels) of `level`, resampled to `size` and encoded; null when this level cannot
    * be served this way (not JPEG, rect not inside the level) so the caller takes the general path.
    */
-  async render(level: number, rect: Rect, size: Size, encode: EncodeOptions): Promise<Buffer | null> {
+  async render(level: number, rect: Rect, size: Size, encode: EncodeOptions, shift?: SubPixelShift): Promise<Buffer | null> {
+    if (shift && (shift.dx !== 0 || shift.dy !== 0)) {
+      // The window one pixel larger, then OpenSlide's bilinear sub-pixel placement (rect's size = size).
+      const window = { x: rect.x, y: rect.y, width: rect.width + 1, height: rect.height + 1 };
+      return this.renderPixels(level, window, (win) => {
+        const out = tilePixelPool.take(rect.width * rect.height * 3);
+        shiftRgbBilinear(win, rect.width, rect.height, shift.dx, shift.dy, out);
+        return { data: out, width: rect.width, height: rect.height };
+      }, size, encode);
+    }
+    return this.renderPixels(level, rect, (data) => ({ data, width: rect.width, height: rect.height }), size, encode);
+  }
+
+  private async renderPixels(
+    level: number,
+    rect: Rect,
+    finish: (pixels: Buffer) => { data: Buffer; width: number; height: number },
+    size: Size,
+    encode: EncodeOptions,
+  ): Promise<Buffer | null> {
     const stored = this.slide.levels[level];
     if (rect.x < 0 || rect.y < 0 || rect.x + rect.width > stored.width || rect.y + rect.height > stored.height) return null;
     if (!(await this.handle.isJpegLevel(level))) return null;
@@ -43,8 +69,9 @@ export class NativeJpegTiles {
     const tiles = await Promise.all(wanted);
     // A tile that is not plain RGB of the tile size (decoded by the driver instead): the general path reads it.
     if (tiles.some((t) => t.channels !== 3 || t.width !== tw || t.height !== th)) return null;
-    // Copy the rectangle's rows out of the (1–4, at most 16) decoded tiles.
-    const out = Buffer.allocUnsafe(rect.width * rect.height * 3);
+    // Copy the rectangle's rows out of the (1–4, at most 16) decoded tiles, into a pooled buffer that is
+    // handed back once encoded.
+    const out = tilePixelPool.take(rect.width * rect.height * 3);
     let i = 0;
     for (let row = row0; row < row1; row++) {
       for (let col = col0; col < col1; col++) {
@@ -60,6 +87,12 @@ export class NativeJpegTiles {
         }
       }
     }
-    return encodeRgb(out, rect.width, rect.height, size, encode);
+    const pixels = finish(out);
+    if (pixels.data !== out) tilePixelPool.give(out);
+    try {
+      return await encodeRgb(pixels.data, pixels.width, pixels.height, size, encode);
+    } finally {
+      tilePixelPool.give(pixels.data);
+    }
   }
 }

@@ -9,6 +9,8 @@ import { boxShrink, rgbOf } from '../slide/slide-handle.js';
 import { encodeWithLibjpegTurbo, libjpegTurboAvailable } from '../slide/codecs/libjpeg-turbo.js';
 import type { TileFormat } from './dzi-descriptor.js';
 import type { Size } from './deepzoom-geometry.js';
+import { PixelBufferPool } from './pixel-buffer-pool.js';
+import { areaShrinkRgb } from './raw-pixels.js';
 
 export interface EncodeOptions {
   format: TileFormat;
@@ -16,17 +18,34 @@ export interface EncodeOptions {
   quality: number;
 }
 
+/** Largest output (pixels) shrunk in JS rather than by libvips (~10 µs of JS per 10 output pixels × taps). */
+const SMALL_SHRINK_PIXELS = 256 * 16;
+
+/** Buffers of halvings (and of the regions tiles are cut into, native-jpeg-tiles.ts), reused once encoded. */
+export const tilePixelPool = new PixelBufferPool();
+
 export function encodeTile(pixels: RawImage, size: Size, options: EncodeOptions): Promise<Buffer> {
   return encodeRgb(rgbOf(pixels), pixels.width, pixels.height, size, options);
 }
 
 /** Encodes width × height RGB pixels, resized to `size` when it differs (halved exactly, else Lanczos 3). */
-export function encodeRgb(data: Buffer, width: number, height: number, size: Size, { format, quality }: EncodeOptions): Promise<Buffer> {
-  if (format === 'jpeg') {
-    const same = width === size.width && height === size.height;
-    const halved = width === 2 * size.width && height === 2 * size.height;
-    if ((same || halved) && libjpegTurboAvailable()) {
-      return encodeWithLibjpegTurbo(same ? data : boxShrink(data, width, height, 2), size.width, size.height, quality)!;
+export async function encodeRgb(data: Buffer, width: number, height: number, size: Size, { format, quality }: EncodeOptions): Promise<Buffer> {
+  if (format === 'jpeg' && libjpegTurboAvailable()) {
+    if (width === size.width && height === size.height) return encodeWithLibjpegTurbo(data, width, height, quality)!;
+    if (width === 2 * size.width && height === 2 * size.height) {
+      const half = boxShrink(data, width, height, 2, tilePixelPool.take(size.width * size.height * 3));
+      try {
+        return await encodeWithLibjpegTurbo(half, size.width, size.height, quality)!;
+      } finally {
+        tilePixelPool.give(half);
+      }
+    }
+    // Small shrinks (the slivers along a level's right and bottom edges, which OpenSlide stretches from
+    // a region cut short): area means in JS beat a libvips call's fixed cost.
+    const sx = width / size.width;
+    const sy = height / size.height;
+    if (size.width * size.height <= SMALL_SHRINK_PIXELS && sx >= 1 && sy >= 1 && sx <= 4 && sy <= 4) {
+      return encodeWithLibjpegTurbo(areaShrinkRgb(data, width, height, size.width, size.height), size.width, size.height, quality)!;
     }
   }
   let pipeline = sharp(data, { raw: { width, height, channels: 3 } });

@@ -1,9 +1,11 @@
 // JPEG decode and encode straight through libjpeg-turbo's TurboJPEG API (the @julusian/jpeg-turbo
 // N-API prebuilds, on libuv's threadpool), without a libvips pipeline around each call.
 // Why not sharp here, which wraps the same libjpeg-turbo: a sharp call costs ~0.7 ms of fixed pipeline
-// overhead, several times the work of a 256-px tile. Measured on this project's 256-px q80 tiles
-// (bench/jpeg-codec.bench.ts): decode 0.88 → 0.17 ms, encode of a 254-px tile 0.70 → 0.10 ms. A 254/1
-// Deep Zoom tile is 4–9 decodes and one encode, so this is most of a tile's time.
+// overhead, several times the work of a tile. bench/jpeg-codec.bench.ts, CMU-1's 240-px tiles, one at a
+// time: decode 0.80 → 0.21 ms, encode 0.72 → 0.14 ms (3.8×, 5.0×). A 254/1 Deep Zoom tile is 4–9
+// decodes and one encode, so this is most of a tile's time. Its decoder uses the fast integer IDCT
+// (TJFLAG_FASTDCT, fixed by the binding): pixels within 1 level of the accurate IDCT on average, a few
+// at most (main/testing/jpeg-decode-tolerance.ts).
 // sharp stays the fallback for whatever this declines (CMYK, 12-bit, streams libjpeg warns about, a
 // platform without the prebuild): it is more lenient and its messages name the problem.
 import { createRequire } from 'node:module';
