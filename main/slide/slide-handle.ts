@@ -7,7 +7,7 @@
 // full tile, so a stored tile is decoded once whoever asks and at whatever scale.
 import sharp from 'sharp';
 import { ByteLruCache } from '../common/byte-lru-cache.js';
-import { decodeWithLibjpegTurbo } from './codecs/libjpeg-turbo.js';
+import { decodeWithLibjpegTurbo, libjpegTurboScales } from './codecs/libjpeg-turbo.js';
 import type { RgbaImage } from './codecs/rgba.js';
 import { SlideError } from './slide-errors.js';
 import type { NativeTile, SlideLevel, SlideReader } from './slide-reader.js';
@@ -138,6 +138,32 @@ export class SlideHandle {
       return { data: boxShrink(rgb, w, h, shrink), width: w / shrink, height: h / shrink, channels: 3 };
     });
     return reduced.data;
+  }
+
+  /**
+   * Tile (col, row) of a JPEG `level` decoded at 1/`scale` (2, 4 or 8) by libjpeg's DCT scaling, RGB,
+   * ceil(tileWidth / scale) × ceil(tileHeight / scale), through the cache under its own key (these pixels
+   * are the DCT's reduction, not a box of the full decode). Null where that cannot be done (not a JPEG
+   * level, no scaling decoder, a stream it declines): the caller then works from the full decode.
+   */
+  async scaledJpegTile(level: number, col: number, row: number, scale: 2 | 4 | 8): Promise<DecodedTile | null> {
+    if (this.closed) throw new SlideError('invalid-argument', 'This slide has been closed');
+    if (!libjpegTurboScales() || !(await this.isJpegLevel(level))) return null;
+    const l = this.source.levels[level];
+    if (!Number.isInteger(col) || !Number.isInteger(row) || col < 0 || row < 0 || col * l.tileWidth >= l.width || row * l.tileHeight >= l.height) {
+      throw new SlideError('invalid-argument', `Tile (${col}, ${row}) of level ${level} is outside this slide`);
+    }
+    return this.cache.getOrLoad<null>(
+      `${level}/${col}/${row}/dct${scale}`,
+      async () => {
+        const native = await this.source.readNativeTile(level, col, row);
+        if (!native || native.encoding !== 'jpeg' || native.width !== l.tileWidth || native.height !== l.tileHeight) return null;
+        this.count(level, col, row);
+        const d = await decodeWithLibjpegTurbo(native.bytes, l.tileWidth * l.tileHeight, 3, scale);
+        return d ? { data: d.data, width: d.width, height: d.height, channels: 3 } : null;
+      },
+      (t): t is DecodedTile => t !== null,
+    );
   }
 
   private async decode(level: number, col: number, row: number): Promise<DecodedTile> {

@@ -1,8 +1,8 @@
 // Tiles against OpenSlide 3.4.1's DeepZoomGenerator (tile_size 254, overlap 1, limit_bounds False) on real
 // slides: geometry exactly (sizes, Pillow's aspect-rounded tiny tiles included); pixels within tolerances
 // measured here as mean |Δ| per channel (0–255):
-//   full resolution (stored level, 1:1)           0.50, max 1 (libjpeg-turbo's fast integer IDCT against
-//                                                 OpenSlide's accurate one; OpenJPEG: 0.00)
+//   full resolution (stored level, 1:1)           0.00 (the same accurate IDCT; 0.50, max 1 with the
+//                                                 fallback binding's fast one)
 //   1:2 resampled from level 0 (CMU dz-11)        0.00 (libvips Lanczos 3 ≈ Pillow Lanczos)
 //   TCGA 1:2 from the stored 2.0005× level        2.43 (OpenSlide resamples level 0 instead; scanner's downsample)
 //   cached overview pyramid, 1:4 – 1:32           0.66 – 4.16 (libvips Lanczos halvings vs Pillow reduce + Lanczos)
@@ -27,7 +27,7 @@ import { cutTiles, tiledImageEntries, writeTiff } from '../slide/testing/tiff-wr
 import { Compression } from '../slide/tiff/tiff-tags.js';
 import { shared, skipWithoutShared } from '../testing/shared-data.js';
 import { DeepZoomTileService, type TileServiceStats } from './deepzoom-tile-service.js';
-import { FAST_IDCT_TOLERANCE } from '../testing/jpeg-decode-tolerance.js';
+import { JPEG_DECODE_TOLERANCE } from '../testing/jpeg-decode-tolerance.js';
 
 interface Reference {
   deepzoom: { level_count: number; level_tiles: [number, number][]; tiles: { file: string; level: number; col: number; row: number }[] };
@@ -54,9 +54,9 @@ for (const name of ['CMU-1-Small-Region', 'TCGA-CR-7395-01A-01-TS1']) {
         }
         const mad = sum / mine.data.length;
         const fullResolution = t.level === ref.deepzoom.level_count - 1;
-        const limit = fullResolution ? FAST_IDCT_TOLERANCE.mean : Math.min(mine.info.width, mine.info.height) >= 64 ? 5 : 25;
+        const limit = fullResolution ? JPEG_DECODE_TOLERANCE.mean + 0.01 : Math.min(mine.info.width, mine.info.height) >= 64 ? 5 : 25;
         assert.ok(mad <= limit, `${name} ${t.file}: mean |Δ| ${mad.toFixed(2)} > ${limit}`);
-        if (fullResolution) assert.ok(max <= 1, `${name} ${t.file}: max |Δ| ${max}`);
+        if (fullResolution) assert.ok(max <= Math.max(2, JPEG_DECODE_TOLERANCE.max), `${name} ${t.file}: max |Δ| ${max}`);
       }
     } finally {
       await slide.close();
@@ -241,10 +241,11 @@ test('generated pyramid with non-exact downsamples: every Deep Zoom level lines 
   }
 });
 
-test('JPEG pyramid with floor-halved 2× levels (as libvips writes them) of real tissue: every Deep Zoom level lines up with OpenSlide\'s, tiles cut at 2× read from the halved level', { skip: skipWithoutShared || skipWithoutOpenSlide }, async (t) => {
+test('JPEG pyramid with floor-halved 2× levels (as libvips writes them) of real tissue: every Deep Zoom level lines up with OpenSlide\'s', { skip: skipWithoutShared || skipWithoutOpenSlide }, async (t) => {
   // CMU-1-Small-Region (2220 × 2967 of H&E) twice across and once down: 4440 × 2967 → 2220 × 1483 →
   // 1110 × 741 …, downsamples 2.0007, 4.0040, …: OpenSlide cuts the 1:2, 1:4 … Deep Zoom levels from
-  // the finer stored level at 2×, and Tessera reads the coarser one 1:1 where it is that level halved.
+  // the finer stored level at 2× (Tessera too: the coarser stored level, its own JPEG's error included,
+  // was measured up to 9.5 mean |Δ| off OpenSlide's tiles on the bench pyramid).
   const svs = await openSlide(shared('data', 'slides', 'CMU-1-Small-Region.svs'));
   const { width, height } = svs.levels[0];
   const region = await svs.readRegion(0, 0, 0, width, height);
@@ -257,10 +258,7 @@ test('JPEG pyramid with floor-halved 2× levels (as libvips writes them) of real
   const slide = await openSlide(path);
   try {
     assert.deepEqual([slide.levels[1].width, slide.levels[1].height], [width, Math.floor(height / 2)]);
-    const { report, stats } = await compareEveryLevel('halved', path, slide);
-    t.diagnostic(report.join('\n'));
-    // The middle tiles of the 1:2 and 1:4 levels (the others checked touch an edge, where OpenSlide stretches).
-    assert.equal(stats.halvedLevelTiles, 2, `tiles read from the halved level: ${stats.halvedLevelTiles}`);
+    t.diagnostic((await compareEveryLevel('halved', path, slide)).report.join('\n'));
   } finally {
     await slide.close();
   }

@@ -1,9 +1,8 @@
 // Deep Zoom tiles over any SlideReader, laid out exactly as OpenSlide's DeepZoomGenerator
 // (limit_bounds=False), for the Electron protocol and the HTTP host alike. Tiles that coincide with a
-// stored JPEG tile are sent as stored; tiles OpenSlide cuts at 2× from a stored level come 1:1 from the
-// next stored level where that one is the first halved; overview levels of slides without a close stored
-// level are derived once into cached blocks, and one-tile levels keep their final pixels there; encoded
-// tiles sit in a byte-bounded LRU.
+// stored JPEG tile are sent as stored; overview levels of slides without a close stored level are
+// derived once into cached blocks, and levels no larger than a block keep their tiles' final pixels
+// there; encoded tiles sit in a byte-bounded LRU.
 import type { RawImage, SlideReader } from '../slide/slide-reader.js';
 import { SlideError } from '../slide/slide-errors.js';
 import { ByteLruCache } from '../common/byte-lru-cache.js';
@@ -37,20 +36,11 @@ export interface DeepZoomTileServiceOptions {
   snapToStoredLevels?: boolean;
   /** Send stored JPEG tiles unchanged where a Deep Zoom tile is exactly one. Default true. */
   nativePassthrough?: boolean;
-  /**
-   * A tile that OpenSlide cuts from a stored level at exactly 2× (an even origin, twice the tile's size)
-   * is read 1:1 from the next coarser stored level where that level is this one halved (see
-   * `halvedStoredLevel`): the same geometry as halving the finer pixels, a quarter of the decodes and
-   * no resampling; the pixels are the pyramid's own 2× reduction instead of a Lanczos one. Default true.
-   */
-  useHalvedLevels?: boolean;
 }
 
 export interface TileServiceStats {
   tilesServed: number;
   passthroughTiles: number;
-  /** Tiles read 1:1 from the stored level that is their source level halved (useHalvedLevels). */
-  halvedLevelTiles: number;
   cacheHits: number;
   tileCacheBytes: number;
   blockCacheBytes: number;
@@ -62,34 +52,6 @@ export interface TileServiceStats {
 
 export const DEFAULT_JPEG_QUALITY = 75;
 
-/**
- * The stored level one step coarser than `level` when its pixel (x, y) is exactly `level`'s 2 × 2 block at
- * (2x, 2y): its size is `level`'s halved (floor or ceil, as libvips, Aperio and Hamamatsu pyramids make
- * them) and its downsample twice `level`'s within `tolerance`. Undefined otherwise (e.g. levels 4× apart).
- */
-export function halvedStoredLevel(levels: readonly { width: number; height: number; downsample: number }[], level: number, tolerance: number): number | undefined {
-  const fine = levels[level];
-  const coarse = levels[level + 1];
-  if (!fine || !coarse) return undefined;
-  const halves = (f: number, c: number) => c === Math.floor(f / 2) || c === Math.ceil(f / 2);
-  if (!halves(fine.width, coarse.width) || !halves(fine.height, coarse.height)) return undefined;
-  return Math.abs(coarse.downsample / fine.downsample / 2 - 1) <= tolerance ? level + 1 : undefined;
-}
-
-/**
- * Where in the halved level a region of the finer level starting at `v` starts (OpenSlide's position
- * there, fractional where the level's downsample is not whole): v / 2 rounded when that is within ⅓ of
- * a pixel (⅓ of an output pixel, the bound fromStoredJpeg's rounding keeps to at 1.5×), else its whole
- * part and a bilinear shift by the rest in 1/256 pixel, as OpenSlide places fractional reads.
- */
-function halvedOrigin(v: number): { pixel: number; shift: number } {
-  const h = v / 2;
-  const nearest = Math.round(h);
-  if (Math.abs(h - nearest) <= 1 / 3) return { pixel: nearest, shift: 0 };
-  const pixel = Math.floor(h);
-  return { pixel, shift: Math.floor((h - pixel) * 256) };
-}
-
 /** Smallest resampling factor at which a fractional source origin is rounded to a whole stored pixel (see fromStoredJpeg). */
 const MIN_ROUNDED_SCALE = 1.5;
 
@@ -100,9 +62,7 @@ export class DeepZoomTileService {
   private readonly nativeJpeg: NativeJpegTiles;
   private readonly tiles: ByteLruCache<string, Buffer>;
   private readonly passthrough: boolean;
-  /** Stored level → the stored level that is it halved, where there is one (and useHalvedLevels). */
-  private readonly halvedLevels: readonly (number | undefined)[];
-  private readonly counters = { tilesServed: 0, passthroughTiles: 0, halvedLevelTiles: 0 };
+  private readonly counters = { tilesServed: 0, passthroughTiles: 0 };
   private readonly blockCacheCapacity: number;
   private readonly blockSize: number;
   private warming: Promise<void> | undefined;
@@ -124,8 +84,6 @@ export class DeepZoomTileService {
     this.nativeJpeg = new NativeJpegTiles(slide);
     this.tiles = new ByteLruCache(options.tileCacheBytes ?? 32 * 1024 * 1024, (b) => b.length);
     this.passthrough = options.nativePassthrough ?? true;
-    const useHalved = options.useHalvedLevels ?? true;
-    this.halvedLevels = slide.levels.map((_, i) => (useHalved ? halvedStoredLevel(slide.levels, i, options.sameScaleTolerance ?? 0.01) : undefined));
   }
 
   get tileSize(): number {
@@ -276,19 +234,6 @@ export class DeepZoomTileService {
       }
       if (levelX === undefined || levelY === undefined) return Promise.resolve(null);
       rect = { x: levelX, y: levelY, width: r.width, height: r.height };
-      const half = this.halvedLevels[source.slideLevel];
-      const out = info.outputSize;
-      if (half !== undefined && rect.width === 2 * out.width && rect.height === 2 * out.height) {
-        const hx = halvedOrigin(r.x0 / stored.downsample);
-        const hy = halvedOrigin(r.y0 / stored.downsample);
-        const halfRect = { x: hx.pixel, y: hy.pixel, width: out.width, height: out.height };
-        const coarser = this.slide.levels[half];
-        const shifted = hx.shift > 0 || hy.shift > 0 ? 1 : 0;
-        if (halfRect.x + halfRect.width + shifted <= coarser.width && halfRect.y + halfRect.height + shifted <= coarser.height) {
-          this.counters.halvedLevelTiles++;
-          return this.nativeJpeg.render(half, halfRect, out, { format, quality }, { dx: hx.shift, dy: hy.shift });
-        }
-      }
     }
     return this.nativeJpeg.render(source.slideLevel, rect, info.outputSize, { format, quality });
   }

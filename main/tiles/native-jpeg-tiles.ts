@@ -1,7 +1,8 @@
 // Renders a tile straight from a stored level's JPEG tiles: each stored tile the rectangle touches comes
 // from the slide's handle (slide/slide-handle.ts: decoded once to RGB by libjpeg-turbo and kept in the
 // slide's one byte-bounded cache, which the encoder's patches and read_region share), the rectangle is
-// copied out in JS, then resampled/encoded in one libvips call.
+// copied out in JS, then resampled and encoded (tile-encoder.ts). A rectangle cut at exactly 2× comes
+// from the tiles decoded at half size by libjpeg's DCT scaling instead, where the decoder can.
 // Why not one libvips pipeline (join + extract + encode)? Same cost when nothing is cached (a sharp call
 // costs ~0.5 ms of fixed overhead, about one 256-px decode, so 4 decodes + 1 encode ≈ one join), but a
 // 254/1 Deep Zoom tile straddles 4 stored tiles and each stored tile is shared by ~4 neighbouring Deep Zoom
@@ -12,13 +13,6 @@ import type { SlideReader } from '../slide/slide-reader.js';
 import type { Rect, Size } from './deepzoom-geometry.js';
 import type { EncodeOptions } from './tile-encoder.js';
 import { encodeRgb, tilePixelPool } from './tile-encoder.js';
-import { shiftRgbBilinear } from './raw-pixels.js';
-
-/** A bilinear sub-pixel shift in 1/256 pixel (0–255 each way). */
-export interface SubPixelShift {
-  dx: number;
-  dy: number;
-}
 
 /** More stored tiles than this per Deep Zoom tile is not worth it here (never happens at scale ≤ 2). */
 const MAX_TILES_PER_RENDER = 16;
@@ -34,65 +28,103 @@ export class NativeJpegTiles {
    * `rect` (stored-level pixels) of `level`, resampled to `size` and encoded; null when this level cannot
    * be served this way (not JPEG, rect not inside the level) so the caller takes the general path.
    */
-  async render(level: number, rect: Rect, size: Size, encode: EncodeOptions, shift?: SubPixelShift): Promise<Buffer | null> {
-    if (shift && (shift.dx !== 0 || shift.dy !== 0)) {
-      // The window one pixel larger, then OpenSlide's bilinear sub-pixel placement (rect's size = size).
-      const window = { x: rect.x, y: rect.y, width: rect.width + 1, height: rect.height + 1 };
-      return this.renderPixels(level, window, (win) => {
-        const out = tilePixelPool.take(rect.width * rect.height * 3);
-        shiftRgbBilinear(win, rect.width, rect.height, shift.dx, shift.dy, out);
-        return { data: out, width: rect.width, height: rect.height };
-      }, size, encode);
-    }
-    return this.renderPixels(level, rect, (data) => ({ data, width: rect.width, height: rect.height }), size, encode);
-  }
-
-  private async renderPixels(
-    level: number,
-    rect: Rect,
-    finish: (pixels: Buffer) => { data: Buffer; width: number; height: number },
-    size: Size,
-    encode: EncodeOptions,
-  ): Promise<Buffer | null> {
+  async render(level: number, rect: Rect, size: Size, encode: EncodeOptions): Promise<Buffer | null> {
     const stored = this.slide.levels[level];
     if (rect.x < 0 || rect.y < 0 || rect.x + rect.width > stored.width || rect.y + rect.height > stored.height) return null;
     if (!(await this.handle.isJpegLevel(level))) return null;
+    if (rect.width === 2 * size.width && rect.height === 2 * size.height && stored.tileWidth % 2 === 0 && stored.tileHeight % 2 === 0) {
+      const half = await this.renderFromHalfTiles(level, rect, size, encode);
+      if (half) return half;
+    }
     const tw = stored.tileWidth;
     const th = stored.tileHeight;
-    const col0 = Math.floor(rect.x / tw);
-    const row0 = Math.floor(rect.y / th);
-    const col1 = Math.ceil((rect.x + rect.width) / tw);
-    const row1 = Math.ceil((rect.y + rect.height) / th);
-    if ((col1 - col0) * (row1 - row0) > MAX_TILES_PER_RENDER) return null;
-    const wanted: Promise<DecodedTile>[] = [];
-    for (let row = row0; row < row1; row++) for (let col = col0; col < col1; col++) wanted.push(this.handle.tile(level, col, row));
-    const tiles = await Promise.all(wanted);
+    const grid = tileSpan(rect, tw, th);
+    if (!grid) return null;
+    const tiles = await Promise.all(grid.map(([col, row]) => this.handle.tile(level, col, row)));
     // A tile that is not plain RGB of the tile size (decoded by the driver instead): the general path reads it.
     if (tiles.some((t) => t.channels !== 3 || t.width !== tw || t.height !== th)) return null;
-    // Copy the rectangle's rows out of the (1–4, at most 16) decoded tiles, into a pooled buffer that is
-    // handed back once encoded.
-    const out = tilePixelPool.take(rect.width * rect.height * 3);
-    let i = 0;
-    for (let row = row0; row < row1; row++) {
-      for (let col = col0; col < col1; col++) {
-        const tile = tiles[i++].data;
-        const x0 = Math.max(rect.x, col * tw);
-        const x1 = Math.min(rect.x + rect.width, (col + 1) * tw);
-        const y0 = Math.max(rect.y, row * th);
-        const y1 = Math.min(rect.y + rect.height, (row + 1) * th);
-        const rowBytes = (x1 - x0) * 3;
-        for (let y = y0; y < y1; y++) {
-          const s = ((y - row * th) * tw + (x0 - col * tw)) * 3;
-          tile.copy(out, ((y - rect.y) * rect.width + (x0 - rect.x)) * 3, s, s + rowBytes);
-        }
-      }
-    }
-    const pixels = finish(out);
-    if (pixels.data !== out) tilePixelPool.give(out);
+    // Copy the rectangle out of the (1–4, at most 16) decoded tiles into a pooled buffer, handed back once encoded.
+    const out = copyFromTiles(tiles, grid, tw, th, rect, tilePixelPool.take(rect.width * rect.height * 3));
     try {
-      return await encodeRgb(pixels.data, pixels.width, pixels.height, size, encode);
+      return await encodeRgb(out, rect.width, rect.height, size, encode);
     } finally {
-      tilePixelPool.give(pixels.data);
+      tilePixelPool.give(out);
     }
   }
+
+  /**
+   * A region cut at exactly 2× (rect twice `size`) from the stored tiles decoded at half size by libjpeg's
+   * DCT scaling (libvips' shrink-on-load, OpenSlide's reduction for NDPI levels): a quarter of the pixels to
+   * reconstruct and nothing left to resample. An odd origin falls between two half-size pixels: each output
+   * pixel is then the mean of the two (or four) it straddles, centred where OpenSlide's is. Null where the
+   * tiles cannot be decoded so (the caller decodes them in full and halves).
+   */
+  private async renderFromHalfTiles(level: number, rect: Rect, size: Size, encode: EncodeOptions): Promise<Buffer | null> {
+    const { tileWidth, tileHeight } = this.slide.levels[level];
+    const hw = tileWidth / 2;
+    const hh = tileHeight / 2;
+    const oddX = rect.x % 2;
+    const oddY = rect.y % 2;
+    const window = { x: (rect.x - oddX) / 2, y: (rect.y - oddY) / 2, width: size.width + oddX, height: size.height + oddY };
+    const grid = tileSpan(window, hw, hh);
+    if (!grid) return null;
+    const tiles = await Promise.all(grid.map(([col, row]) => this.handle.scaledJpegTile(level, col, row, 2)));
+    if (tiles.some((t) => t === null || t.width !== hw || t.height !== hh)) return null;
+    const pixels = copyFromTiles(tiles as DecodedTile[], grid, hw, hh, window, tilePixelPool.take(window.width * window.height * 3));
+    const out = oddX || oddY ? averageNeighbours(pixels, window.width, size, oddX, oddY, tilePixelPool.take(size.width * size.height * 3)) : pixels;
+    if (out !== pixels) tilePixelPool.give(pixels);
+    try {
+      return await encodeRgb(out, size.width, size.height, size, encode);
+    } finally {
+      tilePixelPool.give(out);
+    }
+  }
+}
+
+/** The (col, row) of every tile of a tw × th grid that `rect` touches, row by row; null past MAX_TILES_PER_RENDER. */
+function tileSpan(rect: Rect, tw: number, th: number): [number, number][] | null {
+  const col0 = Math.floor(rect.x / tw);
+  const row0 = Math.floor(rect.y / th);
+  const col1 = Math.ceil((rect.x + rect.width) / tw);
+  const row1 = Math.ceil((rect.y + rect.height) / th);
+  if ((col1 - col0) * (row1 - row0) > MAX_TILES_PER_RENDER) return null;
+  const out: [number, number][] = [];
+  for (let row = row0; row < row1; row++) for (let col = col0; col < col1; col++) out.push([col, row]);
+  return out;
+}
+
+/** Copies `rect` (grid pixels) out of RGB tiles of tw × th laid at their (col, row) into `out`. */
+function copyFromTiles(tiles: readonly DecodedTile[], grid: readonly [number, number][], tw: number, th: number, rect: Rect, out: Buffer): Buffer {
+  grid.forEach(([col, row], i) => {
+    const tile = tiles[i].data;
+    const x0 = Math.max(rect.x, col * tw);
+    const x1 = Math.min(rect.x + rect.width, (col + 1) * tw);
+    const y0 = Math.max(rect.y, row * th);
+    const y1 = Math.min(rect.y + rect.height, (row + 1) * th);
+    const rowBytes = (x1 - x0) * 3;
+    for (let y = y0; y < y1; y++) {
+      const s = ((y - row * th) * tw + (x0 - col * tw)) * 3;
+      tile.copy(out, ((y - rect.y) * rect.width + (x0 - rect.x)) * 3, s, s + rowBytes);
+    }
+  });
+  return out;
+}
+
+/** size.width × size.height RGB, each pixel the rounded mean of itself and its right (oddX) and/or lower (oddY) neighbours in `src` (srcWidth wide). */
+export function averageNeighbours(src: Buffer, srcWidth: number, size: Size, oddX: number, oddY: number, out: Buffer): Buffer {
+  const stride = srcWidth * 3;
+  const right = oddX * 3;
+  const down = oddY * stride;
+  const both = oddX === 1 && oddY === 1;
+  const shift = oddX + oddY;
+  const half = both ? 2 : 1;
+  let o = 0;
+  for (let y = 0; y < size.height; y++) {
+    let i = y * stride;
+    for (let n = size.width * 3; n > 0; n--, i++) {
+      const sum = both ? src[i] + src[i + right] + src[i + down] + src[i + right + down] : src[i] + src[i + right + down];
+      out[o++] = (sum + half) >> shift;
+    }
+  }
+  return out;
 }

@@ -26,28 +26,6 @@ export function rawDescriptor(image: RawImage): { raw: { width: number; height: 
   return { raw: { width: image.width, height: image.height, channels: image.channels } };
 }
 
-/**
- * Bilinear shift by (dx, dy)/256 of pixels of a (width+1) × (height+1) RGB window to width × height in
- * `out`: OpenSlide's sub-pixel placement of a read at a fractional position (pixman quantises the
- * weights to 1/256 the same way), for opaque pixels.
- */
-export function shiftRgbBilinear(win: Buffer, width: number, height: number, dx: number, dy: number, out: Buffer): Buffer {
-  const stride = (width + 1) * 3;
-  const wtl = (256 - dx) * (256 - dy);
-  const wtr = dx * (256 - dy);
-  const wbl = (256 - dx) * dy;
-  const wbr = dx * dy;
-  let o = 0;
-  for (let y = 0; y < height; y++) {
-    let t = y * stride;
-    let b = t + stride;
-    for (let n = width * 3; n > 0; n--, t++, b++) {
-      out[o++] = (win[t] * wtl + win[t + 3] * wtr + win[b] * wbl + win[b + 3] * wbr + 32768) >>> 16;
-    }
-  }
-  return out;
-}
-
 /** Per output pixel of one axis: the first source pixel it covers and the covered fractions (summing to 1). */
 function areaTaps(src: number, dst: number): { first: Int32Array; taps: number; weights: Float64Array } {
   const s = src / dst;

@@ -1,9 +1,11 @@
-// libjpeg-turbo straight through TurboJPEG: pixels within the fast IDCT's rounding of sharp's accurate
-// decode; streams it declines (so sharp takes them) return null; encodes are 4:2:0 baseline JPEGs.
+// libjpeg-turbo straight through TurboJPEG: sharp's accurate-IDCT pixels exactly where the library loads
+// through koffi (within the fast IDCT's rounding with the fallback binding), libjpeg's DCT scaling;
+// streams it declines (so sharp takes them) return null; encodes are 4:2:0 baseline JPEGs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
-import { FAST_IDCT_TOLERANCE } from '../../testing/jpeg-decode-tolerance.js';
+import { ACCURATE_JPEG_DECODE, FAST_IDCT_TOLERANCE } from '../../testing/jpeg-decode-tolerance.js';
+import { boxShrink } from '../slide-handle.js';
 import { isSlideError } from '../slide-errors.js';
 import { decodeJpeg } from './jpeg.js';
 import { decodeWithLibjpegTurbo, encodeWithLibjpegTurbo, libjpegTurboAvailable } from './libjpeg-turbo.js';
@@ -36,16 +38,17 @@ test('the binding loads here (tiles would fall back to sharp, several times slow
   assert.equal(libjpegTurboAvailable(), true);
 });
 
-test('decodes RGB (4:2:0 and 4:4:4) and grey JPEGs within the fast IDCT rounding of an accurate decode, as RGB or RGBA', async () => {
+test('decodes RGB (4:2:0 and 4:4:4) and grey JPEGs as an accurate decode does (or within the fallback binding\'s fast-IDCT rounding), as RGB or RGBA', async () => {
   for (const options of [{ quality: 80 }, { quality: 90, chromaSubsampling: '4:4:4' }]) {
     const jpeg = await image().jpeg(options).toBuffer();
     const accurate = await sharp(jpeg).raw().toBuffer();
     const rgb = await decodeWithLibjpegTurbo(jpeg, W * H, 3);
     assert.ok(rgb);
     assert.deepEqual([rgb.width, rgb.height, rgb.channels, rgb.data.length], [W, H, 3, W * H * 3]);
-    // Smooth synthetic gradients show the rounding more than tissue does (measured: mean 1.01, max 3).
+    // Smooth synthetic gradients show the fast IDCT's rounding more than tissue does (measured: mean 1.01, max 3).
     const d = diff(rgb.data, accurate);
-    assert.ok(d.mean <= 1.25 && d.max <= FAST_IDCT_TOLERANCE.max, JSON.stringify(d));
+    if (ACCURATE_JPEG_DECODE) assert.deepEqual(d, { mean: 0, max: 0 });
+    else assert.ok(d.mean <= 1.25 && d.max <= FAST_IDCT_TOLERANCE.max, JSON.stringify(d));
     const rgba = await decodeWithLibjpegTurbo(jpeg, W * H, 4);
     assert.ok(rgba);
     for (let p = 0; p < W * H; p++) {
@@ -58,6 +61,20 @@ test('decodes RGB (4:2:0 and 4:4:4) and grey JPEGs within the fast IDCT rounding
   assert.ok(g);
   assert.equal(g.data[0], g.data[1]);
   assert.equal(g.data[1], g.data[2]);
+});
+
+test('DCT scaling by 2, 4 and 8 (where the library loads through koffi): libjpeg\'s reduced decode, ceil-sized, close to box means', { skip: ACCURATE_JPEG_DECODE ? false : 'no TurboJPEG library through koffi here: the binding does not scale' }, async () => {
+  const jpeg = await image().jpeg({ quality: 90 }).toBuffer();
+  const full = (await decodeWithLibjpegTurbo(jpeg, W * H, 3))!;
+  for (const scale of [2, 4, 8] as const) {
+    const out = await decodeWithLibjpegTurbo(jpeg, W * H, 3, scale);
+    assert.ok(out);
+    assert.deepEqual([out.width, out.height], [Math.ceil(W / scale), Math.ceil(H / scale)]);
+    const box = boxShrink(full.data, W, H, scale);
+    const d = diff(out.data, box);
+    assert.ok(d.mean < 3, `1/${scale}: mean |Δ| ${d.mean.toFixed(2)} from the box means`);
+  }
+  assert.equal(await decodeWithLibjpegTurbo(jpeg, W * H, 3, 3), null);
 });
 
 test('declines what sharp should take: a truncated stream, a header over the pixel budget, CMYK, not a JPEG', async () => {

@@ -16,7 +16,7 @@ import { TiledSlide } from '../tiled-slide.js';
 import { readDicomHeader } from '../dicom/dicom-dataset.js';
 import { FileSource } from '../file-source.js';
 import { decodeJpeg } from '../codecs/jpeg.js';
-import { FAST_IDCT_TOLERANCE } from '../../testing/jpeg-decode-tolerance.js';
+import { JPEG_DECODE_TOLERANCE } from '../../testing/jpeg-decode-tolerance.js';
 
 const DICOM_DIR = shared('data', 'slides', 'dicom-CMU-1-Small-Region');
 const SVS = shared('data', 'slides', 'CMU-1-Small-Region.svs');
@@ -121,7 +121,7 @@ test('DICOM: native tiles are the JPEG frames and decode to the engine\'s pixels
     const region = await slide.readRegion(0, 500, 500, 500, 500);
     assert.equal(diffRgba((await decodeJpeg(native.bytes, 500 * 500)).data, region.data).max, 0);
     const { data } = await sharp(native.bytes).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
-    assert.ok(diffRgba(data, region.data).max <= FAST_IDCT_TOLERANCE.max);
+    assert.ok(diffRgba(data, region.data).max <= JPEG_DECODE_TOLERANCE.max);
   } finally {
     await slide.close();
   }

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import sharp, { type TiffOptions } from 'sharp';
 import { openSlide } from '../open-slide.js';
 import { decodeJpeg } from '../codecs/jpeg.js';
-import { FAST_IDCT_TOLERANCE } from '../../testing/jpeg-decode-tolerance.js';
+import { JPEG_DECODE_TOLERANCE } from '../../testing/jpeg-decode-tolerance.js';
 import { diffRgba } from '../testing/compare-pixels.js';
 import { tempDir, testCard } from '../testing/fixtures.js';
 
@@ -105,7 +105,7 @@ test('generic TIFF: native JPEG tiles are standalone JPEGs with the decoded pixe
     const { data, info } = await sharp(tile.bytes).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
     assert.deepEqual([info.width, info.height], [128, 128]);
     const region = await slide.readRegion(0, 128, 128, 128, 128);
-    assert.ok(diffRgba(data, region.data).max <= FAST_IDCT_TOLERANCE.max);
+    assert.ok(diffRgba(data, region.data).max <= JPEG_DECODE_TOLERANCE.max);
     assert.equal(diffRgba((await decodeJpeg(tile.bytes, 128 * 128)).data, region.data).max, 0);
   } finally {
     await slide.close();

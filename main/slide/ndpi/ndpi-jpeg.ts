@@ -6,6 +6,7 @@
 // 1/8 scaling and the restart-marker scan (the header parser is codecs/jpeg-header.ts).
 import sharp from 'sharp';
 import { toRgba, type RgbaImage } from '../codecs/rgba.js';
+import { decodeWithLibjpegTurbo } from '../codecs/libjpeg-turbo.js';
 import { SlideError } from '../slide-errors.js';
 import type { JpegHeader } from '../codecs/jpeg-header.js';
 
@@ -50,6 +51,9 @@ export function splicedJpeg(header: JpegHeader, pieces: readonly Buffer[], width
  * rounding and clamping, for 1/8: the DC term).
  */
 export async function decodeJpegScaled(stream: Buffer, width: number, height: number, scale: number, describe: string): Promise<RgbaImage> {
+  // libjpeg's own DCT scaling where a TurboJPEG library is loaded (what OpenSlide does), else the means.
+  const scaled = scale === 1 || scale === 2 || scale === 4 || scale === 8 ? await decodeWithLibjpegTurbo(stream, Math.max(1, width * height), 4, scale) : null;
+  if (scaled) return { data: scaled.data, width: scaled.width, height: scaled.height, channels: 4 };
   let full: RgbaImage;
   try {
     const { data, info } = await sharp(stream, { failOn: 'error', limitInputPixels: Math.max(1, width * height) })
