@@ -147,12 +147,10 @@ export async function decodeWithLibjpegTurbo(stream: Buffer, maxPixels: number, 
     // A handle serves one call at a time; idle ones are kept for the next (each costs an init).
     const handle = idleHandles.pop() ?? lib.init();
     if (!handle) return null;
-    let ok = false;
-    try {
-      ok = (await lib.decompress(handle, stream, stream.length, out, w, 0, h, channels === 3 ? TJPF_RGB : TJPF_RGBA, TJFLAG_ACCURATEDCT)) === 0;
-    } catch {
-      ok = false;
-    }
+    const ok = await lib.decompress(handle, stream, stream.length, out, w, 0, h, channels === 3 ? TJPF_RGB : TJPF_RGBA, TJFLAG_ACCURATEDCT).then(
+      (rc) => rc === 0,
+      () => false,
+    );
     // After an error a handle is reset by its next use; keep a few, destroy the rest.
     if (idleHandles.length < MAX_IDLE_HANDLES) idleHandles.push(handle);
     else lib.destroy(handle);
