@@ -27,6 +27,7 @@ import { openSlide } from '../main/slide/open-slide.js';
 import { tesseraDataDir } from '../main/common/data-dir.js';
 import { DeepZoomTileService } from '../main/tiles/deepzoom-tile-service.js';
 import { shared } from '../main/testing/shared-data.js';
+import { jpegDecoderDescription } from '../main/slide/codecs/libjpeg-turbo.js';
 import { ensureBigPyramid, ensureMirax, summary, tileRequests, viewerRequests, type RunFigures } from './tile-bench-support.js';
 
 const python = '/usr/bin/python3';
@@ -110,6 +111,7 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'tessera-tile-bench-'));
   console.log(`tiles bench: ${count} seeded requests per case, JPEG q75; load average ${loadavg()[0].toFixed(1)} at start`);
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, node ${process.version}, sharp ${sharp.versions.sharp} / libvips ${sharp.versions.vips}`);
+  console.log(`JPEG tiles decoded by ${jpegDecoderDescription()} (TESSERA_JPEG_FFI=0: the binding)`);
   console.log(
     `Tessera: server caches, warmUp() at open (${process.env.TILE_BENCH_WARMUP ?? 'await'}), encoded-tile cache off ("cold") or on ("enc cache"); OpenSlide 3.4.1 (python3-openslide 1.2): 1 in flight`,
   );

@@ -27,6 +27,7 @@ import { cutTiles, tiledImageEntries, writeTiff } from '../slide/testing/tiff-wr
 import { Compression } from '../slide/tiff/tiff-tags.js';
 import { shared, skipWithoutShared } from '../testing/shared-data.js';
 import { DeepZoomTileService, type TileServiceStats } from './deepzoom-tile-service.js';
+import { fineTexture } from './testing/fine-texture.js';
 import { JPEG_DECODE_TOLERANCE } from '../testing/jpeg-decode-tolerance.js';
 
 interface Reference {
@@ -199,23 +200,10 @@ for (const name of ['CMU-1-Small-Region', 'TCGA-CR-7395-01A-01-TS1']) {
  * (4102 × 3077 → 1025 × 769, 256 × 192, 64 × 48: downsamples 4.0016, 16.02, 64.09) with fine texture, so a
  * one-pixel shift shows.
  */
-function texture(w0: number, h0: number): Buffer {
-  const raw = Buffer.alloc(w0 * h0 * 3);
-  for (let y = 0; y < h0; y++) {
-    for (let x = 0; x < w0; x++) {
-      const i = (y * w0 + x) * 3;
-      raw[i] = 128 + 110 * Math.sin(x / 9.3 + Math.sin(y / 41));
-      raw[i + 1] = 128 + 110 * Math.cos(y / 7.7 + x / 131);
-      raw[i + 2] = ((x >> 6) + (y >> 6)) % 2 ? 200 + 50 * Math.sin((x * y) / 5000) : 40;
-    }
-  }
-  return raw;
-}
-
 async function nonExactPyramid(path: string): Promise<void> {
   const w0 = 4102;
   const h0 = 3077;
-  const raw = texture(w0, h0);
+  const raw = fineTexture(w0, h0);
   const ifds = [];
   for (const div of [1, 4, 16, 64]) {
     const w = Math.floor(w0 / div);

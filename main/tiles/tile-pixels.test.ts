@@ -10,6 +10,7 @@ import { ACCURATE_JPEG_DECODE } from '../testing/jpeg-decode-tolerance.js';
 import { resampledRegion } from './deepzoom-level-reader.js';
 import { DeepZoomTileService } from './deepzoom-tile-service.js';
 import { averageNeighbours } from './native-jpeg-tiles.js';
+import { fineTexture } from './testing/fine-texture.js';
 import { PixelBufferPool } from './pixel-buffer-pool.js';
 import { areaShrinkRgb } from './raw-pixels.js';
 
@@ -55,21 +56,13 @@ test('averaging neighbours: half a pixel across, down, or both', () => {
   assert.deepEqual([...averageNeighbours(win, 3, { width: 2, height: 1 }, 1, 1, out)].filter((_, i) => i % 3 === 0), [40, 75]);
 });
 
-test('tiles cut at 2× from a JPEG level decode its tiles at half size (libjpeg DCT scaling) and stay within a box halving of the full decode (mean |Δ| ≤ 1: a shift would show on this texture)', { skip: ACCURATE_JPEG_DECODE ? false : 'no TurboJPEG library through koffi here: tiles at 2× are halved from the full decode' }, async () => {
+test('tiles cut at 2× from a JPEG level decode its tiles at half size (libjpeg DCT scaling) and stay within a box halving of the full decode (mean |Δ| ≤ 2; a one-pixel shift of this texture costs far more)', { skip: ACCURATE_JPEG_DECODE ? false : 'no TurboJPEG library through koffi here: tiles at 2× are halved from the full decode' }, async () => {
   const dir = tempDir();
   try {
-    // A smooth texture on an odd-sized canvas: levels 2.0003… apart, so Deep Zoom 1:2 reads level 0 at 2×
+    // A fine texture on an odd-sized canvas: levels 2.0003… apart, so Deep Zoom 1:2 reads level 0 at 2×
     // and 1:4 reads level 1 at 1.9997× (fractional origins, some odd).
     const [w, h] = [2049, 1537];
-    const raw = Buffer.alloc(w * h * 3);
-    for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w; x++) {
-        const i = (y * w + x) * 3;
-        raw[i] = 128 + 90 * Math.sin(x / 13 + Math.sin(y / 37));
-        raw[i + 1] = 128 + 90 * Math.cos(y / 11 + x / 97);
-        raw[i + 2] = 128 + 60 * Math.sin((x + y) / 23);
-      }
-    }
+    const raw = fineTexture(w, h);
     const path = dir.file('pyramid.tiff');
     await sharp(raw, { raw: { width: w, height: h, channels: 3 } }).tiff({ compression: 'jpeg', quality: 90, tile: true, tileWidth: 256, tileHeight: 256, pyramid: true }).toFile(path);
     const slide = await openSlide(path);
@@ -101,7 +94,7 @@ test('tiles cut at 2× from a JPEG level decode its tiles at half size (libjpeg 
           const box = boxShrink(rgb, r.width, r.height, 2);
           let sum = 0;
           for (let i = 0; i < box.length; i++) sum += Math.abs(mine[i] - box[i]);
-          assert.ok(sum / box.length <= 1, `${level}/${col}_${row}: mean |Δ| ${(sum / box.length).toFixed(2)} from the box halving`);
+          assert.ok(sum / box.length <= 2, `${level}/${col}_${row}: mean |Δ| ${(sum / box.length).toFixed(2)} from the box halving`);
         }
         assert.ok(checked >= 2, `level ${level}: ${checked} tiles at exactly 2×`);
       }

@@ -115,6 +115,13 @@ export function libjpegTurboScales(): boolean {
   return turboFfi() !== null;
 }
 
+/** Which decoder JPEG tiles go through here, in words (benches print it). */
+export function jpegDecoderDescription(): string {
+  const lib = turboFfi();
+  if (lib) return `TurboJPEG through koffi (${lib.path}): accurate IDCT, DCT scaling`;
+  return turbo() ? '@julusian/jpeg-turbo binding: fast integer IDCT, no DCT scaling' : 'sharp (libvips)';
+}
+
 export interface DecodedJpeg {
   data: Buffer;
   width: number;
