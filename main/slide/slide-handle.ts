@@ -109,11 +109,8 @@ export class SlideHandle {
 
   /** Stored tile (col, row) of `level` decoded, through the cache: RGB on JPEG levels, else RGBA. */
   tile(level: number, col: number, row: number): Promise<DecodedTile> {
-    if (this.closed) return Promise.reject(new SlideError('invalid-argument', 'This slide has been closed'));
-    const l = this.source.levels[level];
-    if (!l || !Number.isInteger(col) || !Number.isInteger(row) || col < 0 || row < 0 || col * l.tileWidth >= l.width || row * l.tileHeight >= l.height) {
-      return Promise.reject(new SlideError('invalid-argument', `Tile (${col}, ${row}) of level ${level} is outside this slide`));
-    }
+    const refused = this.refusal(level, col, row);
+    if (refused) return Promise.reject(refused);
     return this.cache.getOrLoad(`${level}/${col}/${row}`, () =>
       this.decode(level, col, row).catch((err: unknown) => {
         // Callers catch one error type: anything else a decoder or the OS throws becomes a SlideError.
@@ -147,19 +144,15 @@ export class SlideHandle {
    * level, no scaling decoder, a stream it declines): the caller then works from the full decode.
    */
   async scaledJpegTile(level: number, col: number, row: number, scale: 2 | 4 | 8): Promise<DecodedTile | null> {
-    if (this.closed) throw new SlideError('invalid-argument', 'This slide has been closed');
+    const refused = this.refusal(level, col, row);
+    if (refused) throw refused;
     if (!libjpegTurboScales() || !(await this.isJpegLevel(level))) return null;
-    const l = this.source.levels[level];
-    if (!Number.isInteger(col) || !Number.isInteger(row) || col < 0 || row < 0 || col * l.tileWidth >= l.width || row * l.tileHeight >= l.height) {
-      throw new SlideError('invalid-argument', `Tile (${col}, ${row}) of level ${level} is outside this slide`);
-    }
     return this.cache.getOrLoad<null>(
       `${level}/${col}/${row}/dct${scale}`,
       async () => {
-        const native = await this.source.readNativeTile(level, col, row);
-        if (!native || native.encoding !== 'jpeg' || native.width !== l.tileWidth || native.height !== l.tileHeight) return null;
-        this.count(level, col, row);
-        const d = await decodeWithLibjpegTurbo(native.bytes, l.tileWidth * l.tileHeight, 3, scale);
+        const jpeg = await this.storedJpeg(level, col, row);
+        if (!jpeg) return null;
+        const d = await decodeWithLibjpegTurbo(jpeg, this.source.levels[level].tileWidth * this.source.levels[level].tileHeight, 3, scale);
         return d ? { data: d.data, width: d.width, height: d.height, channels: 3 } : null;
       },
       (t): t is DecodedTile => t !== null,
@@ -178,15 +171,14 @@ export class SlideHandle {
 
   private async decodeJpegRgb(level: number, col: number, row: number): Promise<DecodedTile | null> {
     const { tileWidth: tw, tileHeight: th } = this.source.levels[level];
-    const native = await this.source.readNativeTile(level, col, row);
-    if (!native || native.encoding !== 'jpeg' || native.width !== tw || native.height !== th) return null;
-    this.count(level, col, row);
-    const fast = await decodeWithLibjpegTurbo(native.bytes, tw * th, 3);
+    const jpeg = await this.storedJpeg(level, col, row);
+    if (!jpeg) return null;
+    const fast = await decodeWithLibjpegTurbo(jpeg, tw * th, 3);
     if (fast && fast.width === tw && fast.height === th) return { data: fast.data, width: tw, height: th, channels: 3 };
     // Declined (or not the tile's size): sharp decodes it, leniently, or says what is wrong.
     let decoded: { data: Buffer; info: { width: number; height: number; channels: number } };
     try {
-      decoded = await sharp(native.bytes, { failOn: 'error', limitInputPixels: tw * th, sequentialRead: true }).raw().toBuffer({ resolveWithObject: true });
+      decoded = await sharp(jpeg, { failOn: 'error', limitInputPixels: tw * th, sequentialRead: true }).raw().toBuffer({ resolveWithObject: true });
     } catch (err) {
       throw new SlideError('corrupt', `A JPEG tile could not be decoded: ${(err as Error).message}`);
     }
@@ -195,6 +187,25 @@ export class SlideHandle {
     // Greyscale or CMYK JPEG: the whole level is, so its tiles go to the driver's decoder from now on.
     if (info.channels !== 3) this.jpegLevels.set(level, Promise.resolve(false));
     return null;
+  }
+
+  /** Why tile (col, row) of `level` cannot be asked for (closed slide, outside it), or undefined. */
+  private refusal(level: number, col: number, row: number): SlideError | undefined {
+    if (this.closed) return new SlideError('invalid-argument', 'This slide has been closed');
+    const l = this.source.levels[level];
+    if (!l || !Number.isInteger(col) || !Number.isInteger(row) || col < 0 || row < 0 || col * l.tileWidth >= l.width || row * l.tileHeight >= l.height) {
+      return new SlideError('invalid-argument', `Tile (${col}, ${row}) of level ${level} is outside this slide`);
+    }
+    return undefined;
+  }
+
+  /** The stored tile's complete JPEG when it is one of the level's tile size (counted as a decode), else null. */
+  private async storedJpeg(level: number, col: number, row: number): Promise<Buffer | null> {
+    const { tileWidth, tileHeight } = this.source.levels[level];
+    const native = await this.source.readNativeTile(level, col, row);
+    if (!native || native.encoding !== 'jpeg' || native.width !== tileWidth || native.height !== tileHeight) return null;
+    this.count(level, col, row);
+    return native.bytes;
   }
 
   private count(level: number, col: number, row: number): void {

@@ -54,7 +54,8 @@ export function resampledRegion(
 }
 
 export class DeepZoomLevelReader {
-  private readonly blockSize: number;
+  /** Side of the cached blocks of derived levels, in Deep Zoom pixels. */
+  readonly blockSize: number;
   private readonly blocks: ByteLruCache<string, RawImage>;
 
   constructor(

@@ -64,7 +64,6 @@ export class DeepZoomTileService {
   private readonly passthrough: boolean;
   private readonly counters = { tilesServed: 0, passthroughTiles: 0 };
   private readonly blockCacheCapacity: number;
-  private readonly blockSize: number;
   private warming: Promise<void> | undefined;
   private generation = 0;
 
@@ -79,7 +78,6 @@ export class DeepZoomTileService {
       options,
     );
     this.blockCacheCapacity = options.blockCacheBytes ?? 64 * 1024 * 1024;
-    this.blockSize = options.blockSize ?? 512;
     this.levelReader = new DeepZoomLevelReader(slide, this.geometry, this.levelSources, { ...options, blockCacheBytes: this.blockCacheCapacity });
     this.nativeJpeg = new NativeJpegTiles(slide);
     this.tiles = new ByteLruCache(options.tileCacheBytes ?? 32 * 1024 * 1024, (b) => b.length);
@@ -192,7 +190,7 @@ export class DeepZoomTileService {
     // and again (every viewer starts there): their tiles' final pixels are made once and kept with the
     // derived blocks (≤ 0.8 MB a level); each request only encodes.
     const dims = this.geometry.levelDimensions[info.level];
-    if (dims.width * dims.height <= this.blockSize * this.blockSize) {
+    if (dims.width * dims.height <= this.levelReader.blockSize ** 2) {
       const { width, height } = info.outputSize;
       const pixels = await this.levelReader.kept(`${info.level}/${info.col}/${info.row}`, async () => shrinkToRgb(await this.tilePixels(info), width, height));
       return encodeTile(pixels, info.outputSize, { format, quality });

@@ -52,7 +52,7 @@ export function splicedJpeg(header: JpegHeader, pieces: readonly Buffer[], width
  */
 export async function decodeJpegScaled(stream: Buffer, width: number, height: number, scale: number, describe: string): Promise<RgbaImage> {
   // libjpeg's own DCT scaling where a TurboJPEG library is loaded (what OpenSlide does), else the means.
-  const scaled = scale === 1 || scale === 2 || scale === 4 || scale === 8 ? await decodeWithLibjpegTurbo(stream, Math.max(1, width * height), 4, scale) : null;
+  const scaled = await decodeWithLibjpegTurbo(stream, Math.max(1, width * height), 4, scale);
   if (scaled) return { data: scaled.data, width: scaled.width, height: scaled.height, channels: 4 };
   let full: RgbaImage;
   try {
