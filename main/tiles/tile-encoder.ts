@@ -31,11 +31,11 @@ export function encodeTile(pixels: RawImage, size: Size, options: EncodeOptions)
 /** Encodes width × height RGB pixels, resized to `size` when it differs (halved exactly, else Lanczos 3). */
 export async function encodeRgb(data: Buffer, width: number, height: number, size: Size, { format, quality }: EncodeOptions): Promise<Buffer> {
   if (format === 'jpeg' && libjpegTurboAvailable()) {
-    if (width === size.width && height === size.height) return encodeWithLibjpegTurbo(data, width, height, quality)!;
+    if (width === size.width && height === size.height) return encodeWithLibjpegTurbo(data, width, height, quality);
     if (width === 2 * size.width && height === 2 * size.height) {
       const half = boxShrink(data, width, height, 2, tilePixelPool.take(size.width * size.height * 3));
       try {
-        return await encodeWithLibjpegTurbo(half, size.width, size.height, quality)!;
+        return await encodeWithLibjpegTurbo(half, size.width, size.height, quality);
       } finally {
         tilePixelPool.give(half);
       }
@@ -45,7 +45,7 @@ export async function encodeRgb(data: Buffer, width: number, height: number, siz
     const sx = width / size.width;
     const sy = height / size.height;
     if (size.width * size.height <= SMALL_SHRINK_PIXELS && sx >= 1 && sy >= 1 && sx <= 4 && sy <= 4) {
-      return encodeWithLibjpegTurbo(areaShrinkRgb(data, width, height, size.width, size.height), size.width, size.height, quality)!;
+      return encodeWithLibjpegTurbo(areaShrinkRgb(data, width, height, size.width, size.height), size.width, size.height, quality);
     }
   }
   let pipeline = sharp(data, { raw: { width, height, channels: 3 } });

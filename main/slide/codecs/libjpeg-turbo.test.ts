@@ -100,3 +100,13 @@ test('encodes baseline 4:2:0 JPEGs of the given quality that decode back close t
   const low = await encodeWithLibjpegTurbo(pixels, W, H, 30);
   assert.ok(low && low.length < out.length);
 });
+
+test('encoded tiles own only their bytes, and concurrent encodes do not share a destination', async () => {
+  const one = await encodeWithLibjpegTurbo(pixels, W, H, 90);
+  // A cached tile must not pin the worst-case compression buffer (tjBufSize, many times the tile).
+  assert.ok(one.buffer.byteLength <= Math.max(8192, one.length), `${one.length} bytes hold ${one.buffer.byteLength}`);
+  const inverted = Buffer.from(pixels.map((v) => 255 - v));
+  const alone = [await encodeWithLibjpegTurbo(pixels, W, H, 80), await encodeWithLibjpegTurbo(inverted, W, H, 80)];
+  const together = await Promise.all(Array.from({ length: 12 }, (_, i) => encodeWithLibjpegTurbo(i % 2 ? inverted : pixels, W, H, 80)));
+  together.forEach((jpeg, i) => assert.ok(jpeg.equals(alone[i % 2]), `encode ${i} differs from the same image encoded alone`));
+});

@@ -23,7 +23,8 @@ interface TurboBinding {
   FORMAT_RGBA: number;
   SAMP_420: number;
   decompress(image: Buffer, options: { format: number }): Promise<{ data: Buffer; width: number; height: number; size: number }>;
-  compress(raw: Buffer, options: { format: number; width: number; height: number; quality: number; subsampling: number }): Promise<Buffer>;
+  bufferSize(options: { width: number; height: number; subsampling: number }): number;
+  compress(raw: Buffer, dst: Buffer, options: { format: number; width: number; height: number; quality: number; subsampling: number }): Promise<Buffer>;
 }
 
 /** tjDecompress2 through koffi: (handle, jpeg, size, out, width, pitch, height, pixel format, flags) → 0 or −1. */
@@ -174,12 +175,27 @@ export async function decodeWithLibjpegTurbo(stream: Buffer, maxPixels: number, 
   }
 }
 
+/** Idle encode destinations (each tjBufSize of the largest tile seen), reused one call at a time. */
+const idleDestinations: Buffer[] = [];
+const MAX_IDLE_DESTINATIONS = 8;
+
 /**
  * width × height tightly packed RGB as a baseline JPEG with 4:2:0 chroma, as sharp's default, so tiles
  * look and weigh as before. Null when the binding is missing (the caller uses sharp).
+ * The binding compresses into a worst-case buffer (tjBufSize: ~194 KiB for a 256² tile) and returns a view
+ * of it: a 10 KiB tile kept in a cache would pin all of it. So it compresses into a pooled destination and
+ * the result is copied out at its own size (a copy of the tile's bytes: microseconds).
  */
-export function encodeWithLibjpegTurbo(rgb: Buffer, width: number, height: number, quality: number): Promise<Buffer> | null {
+export async function encodeWithLibjpegTurbo(rgb: Buffer, width: number, height: number, quality: number): Promise<Buffer> {
   const tj = turbo();
-  if (!tj) return null;
-  return tj.compress(rgb, { format: tj.FORMAT_RGB, width, height, quality, subsampling: tj.SAMP_420 });
+  if (!tj) throw new Error('libjpeg-turbo binding is not available (check libjpegTurboAvailable() first)');
+  const options = { format: tj.FORMAT_RGB, width, height, quality, subsampling: tj.SAMP_420 };
+  const needed = tj.bufferSize(options);
+  const index = idleDestinations.findIndex((b) => b.length >= needed);
+  const dst = index >= 0 ? idleDestinations.splice(index, 1)[0] : Buffer.allocUnsafe(needed);
+  try {
+    return Buffer.from(await tj.compress(rgb, dst, options));
+  } finally {
+    if (idleDestinations.length < MAX_IDLE_DESTINATIONS) idleDestinations.push(dst);
+  }
 }
