@@ -6,9 +6,14 @@ export class ByteLruCache<K, V> {
   private used = 0;
   private hitCount = 0;
 
+  /**
+   * @param onDrop called with each entry the cache lets go of (evicted, replaced or cleared), after it is
+   *   gone: an owner that recycles values' memory learns when no cache lookup can hand them out again.
+   */
   constructor(
     private maxBytes: number,
     private readonly sizeOf: (value: V) => number,
+    private readonly onDrop?: (key: K, value: V) => void,
   ) {}
 
   /** Bytes held (sum of `sizeOf` over the entries). */
@@ -47,8 +52,9 @@ export class ByteLruCache<K, V> {
     if (old) {
       this.used -= old.bytes;
       this.map.delete(key);
+      if (old.value !== value) this.onDrop?.(key, old.value);
     }
-    if (bytes > this.maxBytes) return;
+    if (bytes > this.maxBytes) return this.onDrop?.(key, value);
     this.map.set(key, { value, bytes });
     this.used += bytes;
     this.evict();
@@ -92,8 +98,10 @@ export class ByteLruCache<K, V> {
 
   /** Drops every entry (loads in flight still complete and are cached). */
   clear(): void {
+    const dropped = [...this.map];
     this.map.clear();
     this.used = 0;
+    if (this.onDrop) for (const [key, entry] of dropped) this.onDrop(key, entry.value);
   }
 
   private evict(): void {
@@ -101,6 +109,7 @@ export class ByteLruCache<K, V> {
       if (this.used <= this.maxBytes) break;
       this.map.delete(key);
       this.used -= entry.bytes;
+      this.onDrop?.(key, entry.value);
     }
   }
 }

@@ -10,6 +10,7 @@ import { boxShrink, handleOf } from './slide-handle.js';
 import { isSlideError } from './slide-errors.js';
 import { TiledSlide } from './tiled-slide.js';
 import { decodeJpeg } from './codecs/jpeg.js';
+import { decodeWithLibjpegTurbo, libjpegTurboScales } from './codecs/libjpeg-turbo.js';
 
 const cmu = shared('data', 'slides', 'CMU-1-Small-Region.svs');
 
@@ -85,4 +86,39 @@ test('a reader without its own handle gets one per reader: native JPEG tiles dec
   const rgb = await handleOf(plain).rgbTile(0, 2, 1, 2);
   assert.equal(rgb.length, 44 * 122 * 3);
   assert.equal(handleOf(plain).stats().decodes, 1);
+});
+
+test('DCT-scaled tiles decode into buffers the scaled cache dropped, never into ones a caller still reads', { skip: skipWithoutShared || !libjpegTurboScales() }, async () => {
+  // A cache that holds four half-size tiles (120² × 3 bytes each), so nearly every decode drops one.
+  const slide = await openSlide(cmu, { tileCacheBytes: 8 * 120 * 120 * 3 });
+  try {
+    assert.ok(slide instanceof TiledSlide);
+    const { tileWidth, tileHeight } = slide.levels[0];
+    const expected = async (col: number, row: number) => {
+      const native = await slide.readNativeTile(0, col, row);
+      return (await decodeWithLibjpegTurbo(native!.bytes, tileWidth * tileHeight, 3, 2))!.data;
+    };
+    // Forty renders of 2 × 2 tiles each, started one event-loop turn apart without waiting for each other:
+    // tiles are dropped while renders still wait on their other tiles, and renders started later decode
+    // into what was dropped.
+    const calls = Array.from({ length: 40 }, (_, i) => [(i * 3) % 8, (i * 7) % 11] as const);
+    const renders: Promise<Buffer[] | null>[] = [];
+    for (const [col, row] of calls) {
+      const cells = [[col, row], [col + 1, row], [col, row + 1], [col + 1, row + 1]] as const;
+      renders.push(slide.handle.withScaledJpegTiles(0, cells, 2, (tiles) => tiles.map((t) => Buffer.from(t.data))));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const copies = await Promise.all(renders);
+    for (const [i, [col, row]] of calls.entries()) {
+      const got = copies[i];
+      assert.ok(got, `render ${i} declined`);
+      const want = await Promise.all([expected(col, row), expected(col + 1, row), expected(col, row + 1), expected(col + 1, row + 1)]);
+      got.forEach((pixels, k) => assert.ok(pixels.equals(want[k]), `render ${i}, tile ${k}: pixels changed under it`));
+    }
+    const stats = slide.handle.stats();
+    assert.ok(stats.recycledDecodes >= 20, `${stats.recycledDecodes} of ${stats.decodes} decodes recycled a buffer`);
+    assert.ok(stats.cacheBytes <= stats.cacheCapacity);
+  } finally {
+    await slide.close();
+  }
 });

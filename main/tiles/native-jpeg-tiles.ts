@@ -68,9 +68,12 @@ export class NativeJpegTiles {
     const window = { x: (rect.x - oddX) / 2, y: (rect.y - oddY) / 2, width: size.width + oddX, height: size.height + oddY };
     const grid = tileSpan(window, hw, hh);
     if (!grid) return null;
-    const tiles = await Promise.all(grid.map(([col, row]) => this.handle.scaledJpegTile(level, col, row, 2)));
-    if (tiles.some((t) => t === null || t.width !== hw || t.height !== hh)) return null;
-    const pixels = copyFromTiles(tiles as DecodedTile[], grid, hw, hh, window, tilePixelPool.take(window.width * window.height * 3));
+    // The half-size tiles' pixels are the handle's only while the callback runs: copied out there.
+    const pixels = await this.handle.withScaledJpegTiles(level, grid, 2, (tiles) => {
+      if (tiles.some((t) => t.width !== hw || t.height !== hh)) return null;
+      return copyFromTiles(tiles, grid, hw, hh, window, tilePixelPool.take(window.width * window.height * 3));
+    });
+    if (!pixels) return null;
     const out = oddX || oddY ? averageNeighbours(pixels, window.width, size, oddX, oddY, tilePixelPool.take(size.width * size.height * 3)) : pixels;
     if (out !== pixels) tilePixelPool.give(pixels);
     try {

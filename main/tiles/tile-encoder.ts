@@ -9,7 +9,7 @@ import { boxShrink, rgbOf } from '../slide/slide-handle.js';
 import { encodeWithLibjpegTurbo, libjpegTurboAvailable } from '../slide/codecs/libjpeg-turbo.js';
 import type { TileFormat } from './dzi-descriptor.js';
 import type { Size } from './deepzoom-geometry.js';
-import { PixelBufferPool } from './pixel-buffer-pool.js';
+import { PixelBufferPool } from '../slide/pixel-buffer-pool.js';
 import { areaShrinkRgb } from './raw-pixels.js';
 
 export interface EncodeOptions {

@@ -11,7 +11,7 @@ import { resampledRegion } from './deepzoom-level-reader.js';
 import { DeepZoomTileService } from './deepzoom-tile-service.js';
 import { averageNeighbours } from './native-jpeg-tiles.js';
 import { fineTexture } from './testing/fine-texture.js';
-import { PixelBufferPool } from './pixel-buffer-pool.js';
+import { PixelBufferPool } from '../slide/pixel-buffer-pool.js';
 import { areaShrinkRgb } from './raw-pixels.js';
 
 function noise(width: number, height: number, seed = 7): Buffer {
@@ -100,7 +100,7 @@ test('tiles cut at 2× from a JPEG level decode its tiles at half size (libjpeg 
       }
       // Level 0's stored tile (2, 2) lies under Deep Zoom 1:2 tile (1, 1): decoded at half size, cached so
       // (the reference's read_region decoded it in full too).
-      const half = handle.cache.get('0/2/2/dct2');
+      const half = handle.scaledCache.get('0/2/2/dct2');
       assert.deepEqual(half && [half.width, half.height, half.channels], [128, 128, 3]);
     } finally {
       await slide.close();

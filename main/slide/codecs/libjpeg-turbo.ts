@@ -137,8 +137,10 @@ export interface DecodedJpeg {
  * Null when declined: no library (or, for scale > 1, none that scales), a header it cannot parse, CMYK or
  * 12-bit samples, too many pixels, or any libjpeg error or warning (a truncated stream, a missing EOI).
  * The caller then decodes it with sharp, which tolerates what libjpeg only warns about and words errors.
+ * `into`, when it has exactly the decoded size, receives the pixels instead of a new buffer (the caller
+ * recycles buffers; its contents are undefined after a null).
  */
-export async function decodeWithLibjpegTurbo(stream: Buffer, maxPixels: number, channels: 3 | 4, scale = 1): Promise<DecodedJpeg | null> {
+export async function decodeWithLibjpegTurbo(stream: Buffer, maxPixels: number, channels: 3 | 4, scale = 1, into?: Buffer): Promise<DecodedJpeg | null> {
   let width: number;
   let height: number;
   try {
@@ -151,7 +153,7 @@ export async function decodeWithLibjpegTurbo(stream: Buffer, maxPixels: number, 
   if (lib) {
     const w = Math.ceil(width / scale);
     const h = Math.ceil(height / scale);
-    const out = Buffer.allocUnsafe(w * h * channels);
+    const out = into?.length === w * h * channels ? into : Buffer.allocUnsafe(w * h * channels);
     // A handle serves one call at a time; idle ones are kept for the next (each costs an init).
     const handle = idleHandles.pop() ?? lib.init();
     if (!handle) return null;

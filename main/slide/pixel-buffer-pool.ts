@@ -1,8 +1,9 @@
-// Pixel buffers a tile render fills and lets go of when its encode is done (the region cut from stored
-// tiles, its halving), handed out again instead of allocated anew. Each tile would otherwise allocate
+// Pixel buffers handed out again instead of allocated anew: those a tile render fills and lets go of when
+// its encode is done (the region cut from stored tiles, its halving), and the DCT-scaled tiles a slide
+// handle's cache dropped (slide-handle.ts). Each tile would otherwise allocate
 // 0.2–1 MB outside the JS heap, and V8 answers that "external memory pressure" with a full mark-compact
 // every ~64 MB of it. Only buffers the caller owns outright come back here (never a decoded tile that
-// the slide's cache still holds).
+// a cache still holds or a caller may still read).
 export class PixelBufferPool {
   private readonly free = new Map<number, Buffer[]>();
   private idle = 0;
@@ -12,9 +13,13 @@ export class PixelBufferPool {
 
   /** A buffer of exactly `bytes` bytes, contents undefined. */
   take(bytes: number): Buffer {
+    return this.takeIdle(bytes) ?? Buffer.allocUnsafeSlow(bytes);
+  }
+
+  /** An idle buffer of exactly `bytes` bytes, or undefined when none is (the caller allocates as it likes). */
+  takeIdle(bytes: number): Buffer | undefined {
     const buffer = this.free.get(bytes)?.pop();
-    if (!buffer) return Buffer.allocUnsafeSlow(bytes);
-    this.idle -= bytes;
+    if (buffer) this.idle -= bytes;
     return buffer;
   }
 
