@@ -81,8 +81,11 @@ export class FileSource {
     return new FileSource(path, s.size, handle);
   }
 
-  /** Exactly `length` bytes at `offset`, or a `truncated` SlideError when the file ends first. */
-  async read(offset: number, length: number): Promise<Buffer> {
+  /**
+   * Exactly `length` bytes at `offset`, or a `truncated` SlideError when the file ends first. With
+   * `headroom`, the buffer has that many bytes (contents undefined) before them, for the caller to fill.
+   */
+  async read(offset: number, length: number, headroom = 0): Promise<Buffer> {
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
       throw new SlideError('corrupt', `Invalid read of ${length} bytes at offset ${offset} in ${this.path}`);
     }
@@ -92,13 +95,14 @@ export class FileSource {
         `${this.path} is truncated or corrupt: data at bytes ${offset}–${offset + length} lies past its end (${this.size} bytes)`,
       );
     }
-    const buf = Buffer.allocUnsafe(length);
+    const whole = Buffer.allocUnsafe(headroom + length);
+    const buf = headroom ? whole.subarray(headroom) : whole;
     if (length <= SYNC_READ_MAX_BYTES && this.pacing.sync()) {
       const t0 = performance.now();
       this.readSyncInto(buf, offset);
       this.pacing.inlineReads++;
       this.pacing.syncRead(performance.now() - t0);
-      return buf;
+      return whole;
     }
     const t0 = performance.now();
     let done = 0;
@@ -108,7 +112,7 @@ export class FileSource {
       done += bytesRead;
     }
     if (length <= SYNC_READ_MAX_BYTES) this.pacing.asyncRead(performance.now() - t0);
-    return buf;
+    return whole;
   }
 
   private readSyncInto(buf: Buffer, offset: number): void {

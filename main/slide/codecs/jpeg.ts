@@ -19,6 +19,31 @@ const ADOBE_RGB_MARKER = Buffer.from([0xff, 0xee, 0x00, 0x0e, 0x41, 0x64, 0x6f, 
  * shift every colour. An Adobe transform-0 marker makes the stream say RGB for sharp and browsers alike.
  */
 export function completeTiffJpeg(tables: Buffer | undefined, piece: Buffer, rgb: boolean): Buffer {
+  return Buffer.concat([...streamHead(tables, piece, rgb), piece.subarray(2)]);
+}
+
+/** Bytes to leave free before a TIFF JPEG piece so that completeTiffJpegInPlace can write its head there. */
+export function tiffJpegHeadroom(tables: Buffer | undefined): number {
+  return (tables?.length ?? 0) + ADOBE_RGB_MARKER.length;
+}
+
+/**
+ * completeTiffJpeg without a second buffer: `buffer` holds the piece at `headroom` (tiffJpegHeadroom(tables)
+ * bytes, read there by the caller); the tables are written just before the piece's data, and the complete
+ * stream is a view of `buffer`. One allocation and no copy of the piece per stored tile.
+ */
+export function completeTiffJpegInPlace(tables: Buffer | undefined, buffer: Buffer, headroom: number, rgb: boolean): Buffer {
+  const piece = buffer.subarray(headroom);
+  const head = streamHead(tables, piece, rgb);
+  let at = headroom + 2 - head.reduce((n, b) => n + b.length, 0);
+  if (at < 0) throw new RangeError(`${headroom} bytes of headroom cannot hold this JPEG's tables`);
+  const start = at;
+  for (const part of head) at += part.copy(buffer, at);
+  return buffer.subarray(start);
+}
+
+/** What comes before a piece's data (after its SOI) in the complete stream: SOI, colour marker, tables. */
+function streamHead(tables: Buffer | undefined, piece: Buffer, rgb: boolean): Buffer[] {
   if (!isJpegStart(piece)) throw new SlideError('corrupt', 'A JPEG tile does not start with a JPEG marker');
   const parts: Buffer[] = [];
   if (tables && tables.length >= 4) {
@@ -31,8 +56,7 @@ export function completeTiffJpeg(tables: Buffer | undefined, piece: Buffer, rgb:
     parts.push(piece.subarray(0, 2));
     if (rgb && !hasColourMarker(piece)) parts.push(ADOBE_RGB_MARKER);
   }
-  parts.push(piece.subarray(2));
-  return Buffer.concat(parts);
+  return parts;
 }
 
 /** True when the header (up to SOS) has a JFIF (APP0) or Adobe (APP14) marker, which decide colour themselves. */

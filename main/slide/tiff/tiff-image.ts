@@ -120,7 +120,7 @@ export function readTiffImage(file: TiffFile, dir: TiffDirectory): TiffImage {
 }
 
 /** The compressed bytes of piece (col, row), read from the file with bounds checks. */
-export async function readTiffPiece(file: TiffFile, image: TiffImage, col: number, row: number): Promise<Buffer> {
+export async function readTiffPiece(file: TiffFile, image: TiffImage, col: number, row: number, headroom = 0): Promise<Buffer> {
   const path = file.source.path;
   if (!Number.isInteger(col) || !Number.isInteger(row) || col < 0 || row < 0 || col >= image.tilesAcross || row >= image.tilesDown) {
     throw new SlideError('invalid-argument', `Tile (${col}, ${row}) is outside the ${image.tilesAcross}×${image.tilesDown} tile grid`);
@@ -132,5 +132,5 @@ export async function readTiffPiece(file: TiffFile, image: TiffImage, col: numbe
     throw new SlideError('corrupt', `${path} is corrupt: tile ${col},${row} has an invalid offset or size`);
   }
   if (length > MAX_TILE_BYTES) throw new SlideError('too-large', `${path}: tile ${col},${row} claims ${length} bytes`);
-  return file.source.read(offset, length);
+  return file.source.read(offset, length, headroom);
 }

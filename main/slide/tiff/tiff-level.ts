@@ -1,6 +1,6 @@
 // A TIFF directory as a pyramid level: tiles (or strips) read with bounds checks and decoded to RGBA.
 import type { RgbaImage } from '../codecs/rgba.js';
-import { completeTiffJpeg } from '../codecs/jpeg.js';
+import { completeTiffJpegInPlace, tiffJpegHeadroom } from '../codecs/jpeg.js';
 import type { NativeTile } from '../slide-reader.js';
 import { SlideError } from '../slide-errors.js';
 import type { TileGridLevel } from '../tile-grid.js';
@@ -25,7 +25,10 @@ export function tiffLevel(file: TiffFile, image: TiffImage, downsample: number):
     },
     async readNativeTile(col: number, row: number): Promise<NativeTile | null> {
       if (image.compression !== Compression.JPEG || !image.tiled) return null;
-      const bytes = completeTiffJpeg(image.jpegTables, await readTiffPiece(file, image, col, row), image.photometric === Photometric.RGB);
+      // Read with room for the shared tables in front: the complete stream is made in the same buffer.
+      const headroom = tiffJpegHeadroom(image.jpegTables);
+      const piece = await readTiffPiece(file, image, col, row, headroom);
+      const bytes = completeTiffJpegInPlace(image.jpegTables, piece, headroom, image.photometric === Photometric.RGB);
       return { encoding: 'jpeg', bytes, width: image.tileWidth, height: image.tileHeight };
     },
   };
