@@ -6,7 +6,7 @@ import { shared, skipWithoutShared } from '../testing/shared-data.js';
 import { DeepZoomTileService } from '../tiles/deepzoom-tile-service.js';
 import { InMemorySlide } from '../tiles/testing/in-memory-slide.js';
 import { openSlide } from './open-slide.js';
-import { boxShrink, handleOf } from './slide-handle.js';
+import { boxShrink, handleOf, type DecodedTile } from './slide-handle.js';
 import { isSlideError } from './slide-errors.js';
 import { TiledSlide } from './tiled-slide.js';
 import { decodeJpeg } from './codecs/jpeg.js';
@@ -88,37 +88,47 @@ test('a reader without its own handle gets one per reader: native JPEG tiles dec
   assert.equal(handleOf(plain).stats().decodes, 1);
 });
 
-test('DCT-scaled tiles decode into buffers the scaled cache dropped, never into ones a caller still reads', { skip: skipWithoutShared || !libjpegTurboScales() }, async () => {
-  // A cache that holds four half-size tiles (120² × 3 bytes each), so nearly every decode drops one.
-  const slide = await openSlide(cmu, { tileCacheBytes: 8 * 120 * 120 * 3 });
-  try {
-    assert.ok(slide instanceof TiledSlide);
-    const { tileWidth, tileHeight } = slide.levels[0];
-    const expected = async (col: number, row: number) => {
-      const native = await slide.readNativeTile(0, col, row);
-      return (await decodeWithLibjpegTurbo(native!.bytes, tileWidth * tileHeight, 3, 2))!.data;
-    };
-    // Forty renders of 2 × 2 tiles each, started one event-loop turn apart without waiting for each other:
-    // tiles are dropped while renders still wait on their other tiles, and renders started later decode
-    // into what was dropped.
-    const calls = Array.from({ length: 40 }, (_, i) => [(i * 3) % 8, (i * 7) % 11] as const);
-    const renders: Promise<Buffer[] | null>[] = [];
-    for (const [col, row] of calls) {
-      const cells = [[col, row], [col + 1, row], [col, row + 1], [col + 1, row + 1]] as const;
-      renders.push(slide.handle.withScaledJpegTiles(0, cells, 2, (tiles) => tiles.map((t) => Buffer.from(t.data))));
-      await new Promise((resolve) => setImmediate(resolve));
+for (const scale of [1, 2] as const) {
+  const what = scale === 1 ? 'Stored tiles' : 'DCT-scaled tiles';
+  test(`${what} decode into buffers a cache dropped, never into ones a caller still reads or keeps`, { skip: skipWithoutShared || (scale > 1 && !libjpegTurboScales()) }, async () => {
+    const side = 240 / scale;
+    // A cache that holds four such tiles (side² × 3 bytes each, half the budget), so nearly every decode drops one.
+    const slide = await openSlide(cmu, { tileCacheBytes: 8 * side * side * 3 });
+    try {
+      assert.ok(slide instanceof TiledSlide);
+      const { tileWidth, tileHeight } = slide.levels[0];
+      const expected = async (col: number, row: number) => {
+        const native = await slide.readNativeTile(0, col, row);
+        return (await decodeWithLibjpegTurbo(native!.bytes, tileWidth * tileHeight, 3, scale))!.data;
+      };
+      const withTiles = <T>(cells: readonly (readonly [number, number])[], use: (tiles: readonly DecodedTile[]) => T) =>
+        scale === 1 ? slide.handle.withTiles(0, cells, use) : slide.handle.withScaledJpegTiles(0, cells, scale, use);
+      // A tile kept by a caller (tile(), as read_region's) is never recycled, whatever is decoded after it.
+      const kept = scale === 1 ? await slide.handle.tile(0, 7, 9) : null;
+      const keptCopy = kept && Buffer.from(kept.data);
+      // Forty renders of 2 × 2 tiles each, started one event-loop turn apart without waiting for each other:
+      // tiles are dropped while renders still wait on their other tiles, and renders started later decode
+      // into what was dropped.
+      const calls = Array.from({ length: 40 }, (_, i) => [(i * 3) % 8, (i * 7) % 11] as const);
+      const renders: Promise<Buffer[] | null>[] = [];
+      for (const [col, row] of calls) {
+        const cells = [[col, row], [col + 1, row], [col, row + 1], [col + 1, row + 1]] as const;
+        renders.push(withTiles(cells, (tiles) => tiles.map((t) => Buffer.from(t.data))));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      const copies = await Promise.all(renders);
+      for (const [i, [col, row]] of calls.entries()) {
+        const got = copies[i];
+        assert.ok(got, `render ${i} declined`);
+        const want = await Promise.all([expected(col, row), expected(col + 1, row), expected(col, row + 1), expected(col + 1, row + 1)]);
+        got.forEach((pixels, k) => assert.ok(pixels.equals(want[k]), `render ${i}, tile ${k}: pixels changed under it`));
+      }
+      if (kept) assert.ok(kept.data.equals(keptCopy!), 'a tile handed out by tile() was overwritten');
+      const stats = slide.handle.stats();
+      assert.ok(stats.recycledDecodes >= 20, `${stats.recycledDecodes} of ${stats.decodes} decodes recycled a buffer`);
+      assert.ok(stats.cacheBytes <= stats.cacheCapacity);
+    } finally {
+      await slide.close();
     }
-    const copies = await Promise.all(renders);
-    for (const [i, [col, row]] of calls.entries()) {
-      const got = copies[i];
-      assert.ok(got, `render ${i} declined`);
-      const want = await Promise.all([expected(col, row), expected(col + 1, row), expected(col, row + 1), expected(col + 1, row + 1)]);
-      got.forEach((pixels, k) => assert.ok(pixels.equals(want[k]), `render ${i}, tile ${k}: pixels changed under it`));
-    }
-    const stats = slide.handle.stats();
-    assert.ok(stats.recycledDecodes >= 20, `${stats.recycledDecodes} of ${stats.decodes} decodes recycled a buffer`);
-    assert.ok(stats.cacheBytes <= stats.cacheCapacity);
-  } finally {
-    await slide.close();
-  }
-});
+  });
+}

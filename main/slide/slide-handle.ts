@@ -57,24 +57,25 @@ export interface DecodeStats {
   hits: number;
   cacheBytes: number;
   cacheCapacity: number;
-  /** DCT-scaled decodes made into a buffer the scaled cache had dropped (no new allocation). */
+  /** Decodes made into a buffer a cache had dropped (no new allocation). */
   recycledDecodes: number;
 }
 
 export class SlideHandle {
   /** Decoded tiles (`level/col/row`) and their reductions (`level/col/row/shrink`), LRU by bytes; one decode per concurrent ask. */
   readonly cache: ByteLruCache<string, DecodedTile>;
-  /**
-   * DCT-scaled tiles (`level/col/row/dctN`). Their pixels are only handed out for the duration of a
-   * withScaledJpegTiles callback, with the keys pinned; once this cache drops one and no call has its key
-   * pinned, its buffer decodes the next scaled tile instead of a fresh allocation (a 2× Deep Zoom tile
-   * decodes ~9 of them, 0.4 MB outside the JS heap, and V8 answers that external memory with full
-   * mark-compacts every few dozen tiles).
-   */
+  /** DCT-scaled tiles (`level/col/row/dctN`), LRU by bytes, under their own share of the budget. */
   readonly scaledCache: ByteLruCache<string, DecodedTile>;
+  // Recycling. A 2× Deep Zoom tile decodes ~9 stored tiles, 0.4–1.8 MB outside the JS heap, and V8 answers
+  // that external memory with a full mark-compact every few dozen tiles. So the pixels a cache drops decode
+  // the next tiles instead of fresh allocations, where that is safe: only buffers the handle decoded into
+  // itself (`owned`), never ones handed out to be kept (`escaped`: tile(), rgbTile()), and never while a
+  // call has their key pinned (withTiles, withScaledJpegTiles: handed out only while their callback runs).
   private readonly pins = new Map<string, number>();
-  /** Pixels the scaled cache dropped while their key was pinned: recycled when the last pin goes. */
-  private readonly droppedWhilePinned = new Map<string, Buffer[]>();
+  /** Tiles a cache dropped while their key was pinned: recycled when the last pin goes. */
+  private readonly droppedWhilePinned = new Map<string, DecodedTile[]>();
+  private readonly owned = new WeakSet<DecodedTile>();
+  private readonly escaped = new WeakSet<DecodedTile>();
   private readonly recycled = new PixelBufferPool(8 * 1024 * 1024);
   private recycledDecodes = 0;
   private readonly decodesByLevel: number[];
@@ -90,8 +91,8 @@ export class SlideHandle {
   ) {
     const budget = options.tileCacheBytes ?? DEFAULT_TILE_CACHE_BYTES;
     const scaledBytes = Math.floor(budget * SCALED_TILE_SHARE);
-    this.cache = new ByteLruCache(budget - scaledBytes, (t) => t.data.length);
-    this.scaledCache = new ByteLruCache(scaledBytes, (t) => t.data.length, (key, t) => this.recycle(key, t.data));
+    this.cache = new ByteLruCache(budget - scaledBytes, (t) => t.data.length, (key, t) => this.recycle(key, t));
+    this.scaledCache = new ByteLruCache(scaledBytes, (t) => t.data.length, (key, t) => this.recycle(key, t));
     this.decodesByLevel = source.levels.map(() => 0);
     this.onDecode = options.onDecode;
     this.path = options.path ?? 'The slide';
@@ -137,11 +138,34 @@ export class SlideHandle {
     return known;
   }
 
-  /** Stored tile (col, row) of `level` decoded, through the cache: RGB on JPEG levels, else RGBA. */
-  tile(level: number, col: number, row: number): Promise<DecodedTile> {
+  /** Stored tile (col, row) of `level` decoded, through the cache: RGB on JPEG levels, else RGBA. The caller may keep it. */
+  async tile(level: number, col: number, row: number): Promise<DecodedTile> {
     const refused = this.refusal(level, col, row);
-    if (refused) return Promise.reject(refused);
-    return this.cache.getOrLoad(`${level}/${col}/${row}`, () =>
+    if (refused) throw refused;
+    const key = `${level}/${col}/${row}`;
+    return this.pinned([key], async () => {
+      const tile = await this.loadTile(key, level, col, row);
+      this.escaped.add(tile);
+      return tile;
+    });
+  }
+
+  /**
+   * `use(tiles)` with stored tiles `cells` ((col, row) each) of `level` decoded as tile() does; its result.
+   * The tiles' pixels are valid only while `use` runs (their memory is recycled once the cache drops them):
+   * copy out what is needed.
+   */
+  async withTiles<T>(level: number, cells: readonly (readonly [number, number])[], use: (tiles: readonly DecodedTile[]) => T): Promise<T> {
+    for (const [col, row] of cells) {
+      const refused = this.refusal(level, col, row);
+      if (refused) throw refused;
+    }
+    const keys = cells.map(([col, row]) => `${level}/${col}/${row}`);
+    return this.pinned(keys, async () => use(await Promise.all(keys.map((key, i) => this.loadTile(key, level, cells[i][0], cells[i][1])))));
+  }
+
+  private loadTile(key: string, level: number, col: number, row: number): Promise<DecodedTile> {
+    return this.cache.getOrLoad(key, () =>
       this.decode(level, col, row).catch((err: unknown) => {
         // Callers catch one error type: anything else a decoder or the OS throws becomes a SlideError.
         if (err instanceof SlideError) throw err;
@@ -179,13 +203,19 @@ export class SlideHandle {
       const refused = this.refusal(level, col, row);
       if (refused) throw refused;
     }
-    // Pinned before anything is awaited: a tile the cache drops in the meantime is recycled only after `use`.
     const keys = cells.map(([col, row]) => `${level}/${col}/${row}/dct${scale}`);
-    for (const key of keys) this.pins.set(key, (this.pins.get(key) ?? 0) + 1);
-    try {
+    return this.pinned(keys, async () => {
       if (!libjpegTurboScales() || !(await this.isJpegLevel(level))) return null;
       const tiles = await Promise.all(keys.map((key, i) => this.scaledTile(key, level, cells[i][0], cells[i][1], scale)));
       return tiles.every((t) => t !== null) ? use(tiles as DecodedTile[]) : null;
+    });
+  }
+
+  /** `run()` with `keys` pinned from before anything is awaited: a tile a cache drops meanwhile is recycled only after. */
+  private async pinned<T>(keys: readonly string[], run: () => Promise<T>): Promise<T> {
+    for (const key of keys) this.pins.set(key, (this.pins.get(key) ?? 0) + 1);
+    try {
+      return await run();
     } finally {
       for (const key of keys) this.unpin(key);
     }
@@ -198,32 +228,41 @@ export class SlideHandle {
         const jpeg = await this.storedJpeg(level, col, row);
         if (!jpeg) return null;
         const { tileWidth, tileHeight } = this.source.levels[level];
-        const bytes = Math.ceil(tileWidth / scale) * Math.ceil(tileHeight / scale) * 3;
-        const into = this.recycled.takeIdle(bytes);
-        if (into) this.recycledDecodes++;
-        const d = await decodeWithLibjpegTurbo(jpeg, tileWidth * tileHeight, 3, scale, into);
-        if (!d && into) this.recycled.give(into);
-        return d ? { data: d.data, width: d.width, height: d.height, channels: 3 } : null;
+        return this.decodeRecycling(jpeg, tileWidth * tileHeight, scale, Math.ceil(tileWidth / scale) * Math.ceil(tileHeight / scale) * 3);
       },
       (t): t is DecodedTile => t !== null,
     );
+  }
+
+  /** A libjpeg-turbo decode (RGB) into a recycled buffer where one of the size is idle; the tile made of it is the handle's own. */
+  private async decodeRecycling(jpeg: Buffer, maxPixels: number, scale: number, bytes: number): Promise<DecodedTile | null> {
+    const into = this.recycled.takeIdle(bytes);
+    const d = await decodeWithLibjpegTurbo(jpeg, maxPixels, 3, scale, into);
+    if (!d) {
+      if (into) this.recycled.give(into);
+      return null;
+    }
+    if (into && d.data === into) this.recycledDecodes++;
+    const tile: DecodedTile = { data: d.data, width: d.width, height: d.height, channels: 3 };
+    if (d.data.length === bytes) this.owned.add(tile);
+    return tile;
   }
 
   private unpin(key: string): void {
     const left = (this.pins.get(key) ?? 1) - 1;
     if (left > 0) return void this.pins.set(key, left);
     this.pins.delete(key);
-    for (const data of this.droppedWhilePinned.get(key) ?? []) this.recycled.give(data);
+    for (const tile of this.droppedWhilePinned.get(key) ?? []) if (!this.escaped.has(tile)) this.recycled.give(tile.data);
     this.droppedWhilePinned.delete(key);
   }
 
-  /** The scaled cache let go of `data`: reuse it now, or once no call has `key` pinned (one may be reading it). */
-  private recycle(key: string, data: Buffer): void {
-    if (this.closed) return;
-    if (!this.pins.has(key)) return this.recycled.give(data);
+  /** A cache let go of `tile`: reuse its buffer now, or once no call has `key` pinned (one may be reading it). */
+  private recycle(key: string, tile: DecodedTile): void {
+    if (this.closed || !this.owned.has(tile) || this.escaped.has(tile)) return;
+    if (!this.pins.has(key)) return this.recycled.give(tile.data);
     const list = this.droppedWhilePinned.get(key);
-    if (list) list.push(data);
-    else this.droppedWhilePinned.set(key, [data]);
+    if (list) list.push(tile);
+    else this.droppedWhilePinned.set(key, [tile]);
   }
 
   private async decode(level: number, col: number, row: number): Promise<DecodedTile> {
@@ -240,8 +279,8 @@ export class SlideHandle {
     const { tileWidth: tw, tileHeight: th } = this.source.levels[level];
     const jpeg = await this.storedJpeg(level, col, row);
     if (!jpeg) return null;
-    const fast = await decodeWithLibjpegTurbo(jpeg, tw * th, 3);
-    if (fast && fast.width === tw && fast.height === th) return { data: fast.data, width: tw, height: th, channels: 3 };
+    const fast = await this.decodeRecycling(jpeg, tw * th, 1, tw * th * 3);
+    if (fast && fast.width === tw && fast.height === th) return fast;
     // Declined (or not the tile's size): sharp decodes it, leniently, or says what is wrong.
     let decoded: { data: Buffer; info: { width: number; height: number; channels: number } };
     try {

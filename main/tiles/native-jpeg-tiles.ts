@@ -40,11 +40,14 @@ export class NativeJpegTiles {
     const th = stored.tileHeight;
     const grid = tileSpan(rect, tw, th);
     if (!grid) return null;
-    const tiles = await Promise.all(grid.map(([col, row]) => this.handle.tile(level, col, row)));
-    // A tile that is not plain RGB of the tile size (decoded by the driver instead): the general path reads it.
-    if (tiles.some((t) => t.channels !== 3 || t.width !== tw || t.height !== th)) return null;
-    // Copy the rectangle out of the (1–4, at most 16) decoded tiles into a pooled buffer, handed back once encoded.
-    const out = copyFromTiles(tiles, grid, tw, th, rect, tilePixelPool.take(rect.width * rect.height * 3));
+    // Copy the rectangle out of the (1–4, at most 16) decoded tiles into a pooled buffer, handed back once
+    // encoded (the tiles' pixels are the handle's only while the callback runs).
+    const out = await this.handle.withTiles(level, grid, (tiles) => {
+      // A tile that is not plain RGB of the tile size (decoded by the driver instead): the general path reads it.
+      if (tiles.some((t) => t.channels !== 3 || t.width !== tw || t.height !== th)) return null;
+      return copyFromTiles(tiles, grid, tw, th, rect, tilePixelPool.take(rect.width * rect.height * 3));
+    });
+    if (!out) return null;
     try {
       return await encodeRgb(out, rect.width, rect.height, size, encode);
     } finally {
