@@ -182,3 +182,18 @@ test('warmUp leaves overview levels that do not fit half the block cache lazy', 
   const pixelsRead = slide.regionReads.reduce((n, r) => n + r.width * r.height, 0);
   assert.ok(pixelsRead <= 1.3 * 3000 * 2200, `read ${pixelsRead} px`);
 });
+
+test('warmUp makes the overview levels\' tiles, stored-level ones included: asking for them afterwards reads nothing', async () => {
+  // Five stored levels: the coarsest ones (≤ one 512² block) are resampled from stored levels, not derived.
+  const slide = await InMemorySlide.create({ width: 4000, height: 3000, levelCount: 5 });
+  const service = new DeepZoomTileService(slide, { tileCacheBytes: 0 });
+  const overview = service.levelDimensions.map((d, level) => ({ d, level })).filter(({ d }) => d.width * d.height <= 512 * 512);
+  assert.ok(overview.some(({ level }) => service.levelSources[level].kind !== 'derived'), 'an overview level cut from a stored level');
+  await service.warmUp();
+  const reads = slide.regionReads.length + slide.nativeReads.length;
+  for (const { level } of overview) {
+    const { cols, rows } = service.levelTiles[level];
+    for (let row = 0; row < rows; row++) for (let col = 0; col < cols; col++) await service.getTile(level, col, row);
+  }
+  assert.equal(slide.regionReads.length + slide.nativeReads.length, reads, 'overview tiles read the slide after warmUp');
+});

@@ -136,8 +136,8 @@ export class DeepZoomTileService {
    * 1:2 on a one-level slide) in the background, so the first low-zoom requests find them ready instead
    * of each waiting on a pass over the whole slide. Call once after opening; safe to call again (returns
    * the same promise). Works one block at a time so concurrent requests keep their threads, and only warms
-   * the coarse levels that fit in half the block cache (finer ones stay lazy). Never rejects; `close()`-ing
-   * the slide or `clearCaches()` stops it.
+   * the coarse levels that fit in half the block cache (finer ones stay lazy), then makes the overview
+   * levels' tiles (those no larger than a block). Never rejects; `close()`-ing the slide or `clearCaches()` stops it.
    */
   warmUp(): Promise<void> {
     this.warming ??= this.runWarmUp().catch(() => undefined);
@@ -158,6 +158,19 @@ export class DeepZoomTileService {
     const generation = this.generation;
     const stop = () => this.generation !== generation;
     for (let level = finest; level >= 0; level--) await this.levelReader.warmLevel(level, stop);
+    // Then the overview levels' tiles themselves (≤ 9 a level, ≤ 0.8 MB), coarsest first: the first
+    // views of every viewer, each otherwise a read_region with a sub-pixel pass and a resize on first ask.
+    // (Derived ones only where their blocks were just built: the others stay lazy.)
+    for (let level = 0; level < this.levelCount && this.isOverviewLevel(level); level++) {
+      if (this.levelSources[level].kind === 'derived' && level > finest) continue;
+      const { cols, rows } = this.geometry.levelTiles[level];
+      for (let row = 0; row < rows; row++) {
+        for (let col = 0; col < cols; col++) {
+          if (stop()) return;
+          await this.keptPixels(this.geometry.tileInfo(level, col, row));
+        }
+      }
+    }
   }
 
   stats(): TileServiceStats {
@@ -189,15 +202,22 @@ export class DeepZoomTileService {
     // The overview levels, no larger than one derived block (512 × 512 px, ≤ 4 tiles), are asked for again
     // and again (every viewer starts there): their tiles' final pixels are made once and kept with the
     // derived blocks (≤ 0.8 MB a level); each request only encodes.
-    const dims = this.geometry.levelDimensions[info.level];
-    if (dims.width * dims.height <= this.levelReader.blockSize ** 2) {
-      const { width, height } = info.outputSize;
-      const pixels = await this.levelReader.kept(`${info.level}/${info.col}/${info.row}`, async () => shrinkToRgb(await this.tilePixels(info), width, height));
-      return encodeTile(pixels, info.outputSize, { format, quality });
-    }
+    if (this.isOverviewLevel(info.level)) return encodeTile(await this.keptPixels(info), info.outputSize, { format, quality });
     const fast = await this.fromStoredJpeg(info, format, quality);
     if (fast) return fast;
     return encodeTile(await this.tilePixels(info), info.outputSize, { format, quality });
+  }
+
+  /** Whether `level` is no larger than one derived block: an overview level, whose tiles' final pixels are kept. */
+  private isOverviewLevel(level: number): boolean {
+    const dims = this.geometry.levelDimensions[level];
+    return dims.width * dims.height <= this.levelReader.blockSize ** 2;
+  }
+
+  /** An overview level's tile's final pixels, made once by the general path and kept with the derived blocks. */
+  private keptPixels(info: DeepZoomTileInfo): Promise<RawImage> {
+    const { width, height } = info.outputSize;
+    return this.levelReader.kept(`${info.level}/${info.col}/${info.row}`, async () => shrinkToRgb(await this.tilePixels(info), width, height));
   }
 
   /** The tile's pixels by the general path (read_region or derived blocks), at the Deep Zoom rect's size. */
