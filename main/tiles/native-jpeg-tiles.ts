@@ -119,17 +119,17 @@ function copyFromTiles(tiles: readonly DecodedTile[], grid: readonly [number, nu
 /** size.width × size.height RGB, each pixel the rounded mean of itself and its right (oddX) and/or lower (oddY) neighbours in `src` (srcWidth wide). */
 export function averageNeighbours(src: Buffer, srcWidth: number, size: Size, oddX: number, oddY: number, out: Buffer): Buffer {
   const stride = srcWidth * 3;
-  const right = oddX * 3;
-  const down = oddY * stride;
-  const both = oddX === 1 && oddY === 1;
-  const shift = oddX + oddY;
-  const half = both ? 2 : 1;
+  const rowBytes = size.width * 3;
   let o = 0;
-  for (let y = 0; y < size.height; y++) {
-    let i = y * stride;
-    for (let n = size.width * 3; n > 0; n--, i++) {
-      const sum = both ? src[i] + src[i + right] + src[i + down] + src[i + right + down] : src[i] + src[i + right + down];
-      out[o++] = (sum + half) >> shift;
+  // One loop per case, without a test per byte (one odd axis: ~1.3× the single loop).
+  if (oddX && oddY) {
+    for (let y = 0; y < size.height; y++) {
+      for (let i = y * stride, end = i + rowBytes; i < end; i++) out[o++] = (src[i] + src[i + 3] + src[i + stride] + src[i + stride + 3] + 2) >> 2;
+    }
+  } else {
+    const next = oddX ? 3 : stride;
+    for (let y = 0; y < size.height; y++) {
+      for (let i = y * stride, end = i + rowBytes; i < end; i++) out[o++] = (src[i] + src[i + next] + 1) >> 1;
     }
   }
   return out;
