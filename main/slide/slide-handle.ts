@@ -62,9 +62,13 @@ export interface DecodeStats {
 }
 
 export class SlideHandle {
-  /** Decoded tiles (`level/col/row`) and their reductions (`level/col/row/shrink`), LRU by bytes; one decode per concurrent ask. */
+  /**
+   * Decoded tiles (`level/col/row`) and their reductions (`level/col/row/shrink`), LRU by bytes; one decode
+   * per concurrent ask. Exposed for sizes and tests: a tile taken from it directly may be recycled once
+   * dropped, so pixels come from tile(), withTiles() or rgbTile().
+   */
   readonly cache: ByteLruCache<string, DecodedTile>;
-  /** DCT-scaled tiles (`level/col/row/dctN`), LRU by bytes, under their own share of the budget. */
+  /** DCT-scaled tiles (`level/col/row/dctN`), LRU by bytes, under their own share of the budget (as `cache`: sizes and tests). */
   readonly scaledCache: ByteLruCache<string, DecodedTile>;
   // Recycling. A 2× Deep Zoom tile decodes ~9 stored tiles, 0.4–1.8 MB outside the JS heap, and V8 answers
   // that external memory with a full mark-compact every few dozen tiles. So the pixels a cache drops decode
