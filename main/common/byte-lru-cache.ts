@@ -98,10 +98,10 @@ export class ByteLruCache<K, V> {
 
   /** Drops every entry (loads in flight still complete and are cached). */
   clear(): void {
-    const dropped = [...this.map];
+    const dropped = this.onDrop ? [...this.map] : [];
     this.map.clear();
     this.used = 0;
-    if (this.onDrop) for (const [key, entry] of dropped) this.onDrop(key, entry.value);
+    for (const [key, entry] of dropped) this.onDrop!(key, entry.value);
   }
 
   private evict(): void {

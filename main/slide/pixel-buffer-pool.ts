@@ -1,6 +1,6 @@
-// Pixel buffers handed out again instead of allocated anew: those a tile render fills and lets go of when
-// its encode is done (the region cut from stored tiles, its halving), and the DCT-scaled tiles a slide
-// handle's cache dropped (slide-handle.ts). Each tile would otherwise allocate
+// Buffers handed out again instead of allocated anew: those a tile render fills and lets go of when its
+// encode is done (the region cut from stored tiles, its halving), the decoded tiles a slide handle's cache
+// dropped (slide-handle.ts), and JPEG encode destinations (codecs/libjpeg-turbo.ts). Each tile would otherwise allocate
 // 0.2–1 MB outside the JS heap, and V8 answers that "external memory pressure" with a full mark-compact
 // every ~64 MB of it. Only buffers the caller owns outright come back here (never a decoded tile that
 // a cache still holds or a caller may still read).

@@ -60,11 +60,11 @@ function areaTaps(src: number, dst: number): { first: Int32Array; taps: number; 
 /**
  * RGB width × height → dw × dh by area averaging (each output pixel the mean of the source area it
  * covers, fractional pixels weighted): for shrinking by 1–4× per axis. The same pixel-centre mapping as
- * a Lanczos resize, softer; exact 2 × 2 box means at 2×. Fixed point (weights in 1/256ths, one rounding
- * at the end): a level's last, cut-short tiles at ~2× (373 × 512 → 186 × 256) take ~0.5 ms here, a
- * libvips resize + encode ~1.5 ms.
+ * a Lanczos resize, softer; exact 2 × 2 box means at 2×. In fixed point (weights in 1/256ths, one
+ * rounding at the end): 373 × 512 → 186 × 256 in ~1.5 ms, ~2.7 ms in floating point, about what a libvips
+ * resize + encode costs; so only small outputs are shrunk here (tile-encoder.ts).
  */
-export function areaShrinkRgb(src: Buffer, width: number, height: number, dw: number, dh: number, into?: Buffer): Buffer {
+export function areaShrinkRgb(src: Buffer, width: number, height: number, dw: number, dh: number): Buffer {
   const hx = areaTaps(width, dw);
   const vy = areaTaps(height, dh);
   // Horizontal pass: each value × 256 (≤ 65,280).
@@ -91,22 +91,17 @@ export function areaShrinkRgb(src: Buffer, width: number, height: number, dw: nu
     }
   }
   // Vertical pass: × 256 again, then rounded back to 8 bits.
-  const out = into ?? Buffer.allocUnsafe(dw * dh * 3);
+  const out = Buffer.allocUnsafe(dw * dh * 3);
   const rowLength = dw * 3;
   const ty = vy.taps;
   for (let y = 0; y < dh; y++) {
     const o = y * rowLength;
     const k0 = vy.first[y];
-    let w0 = 0;
-    let w1 = 0;
-    let w2 = 0;
-    if (ty <= 3) {
-      w0 = vy.weights[y * ty];
-      w1 = ty > 1 ? vy.weights[y * ty + 1] : 0;
-      w2 = ty > 2 ? vy.weights[y * ty + 2] : 0;
-    }
     if (ty <= 3) {
       // Up to three rows (scales ≤ 2): unrolled.
+      const w0 = vy.weights[y * ty];
+      const w1 = ty > 1 ? vy.weights[y * ty + 1] : 0;
+      const w2 = ty > 2 ? vy.weights[y * ty + 2] : 0;
       const r0 = k0 * rowLength;
       const r1 = Math.min(k0 + 1, height - 1) * rowLength;
       const r2 = Math.min(k0 + 2, height - 1) * rowLength;

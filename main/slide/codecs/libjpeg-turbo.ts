@@ -15,6 +15,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { parseJpegHeader } from './jpeg-header.js';
+import { PixelBufferPool } from '../pixel-buffer-pool.js';
 
 const require = createRequire(import.meta.url);
 
@@ -177,9 +178,8 @@ export async function decodeWithLibjpegTurbo(stream: Buffer, maxPixels: number, 
   }
 }
 
-/** Idle encode destinations (each tjBufSize of the largest tile seen), reused one call at a time. */
-const idleDestinations: Buffer[] = [];
-const MAX_IDLE_DESTINATIONS = 8;
+/** Idle encode destinations (tjBufSize of a tile's size), reused one call at a time. */
+const encodeDestinations = new PixelBufferPool(4 * 1024 * 1024);
 
 /**
  * width × height tightly packed RGB as a baseline JPEG with 4:2:0 chroma, as sharp's default, so tiles
@@ -192,12 +192,10 @@ export async function encodeWithLibjpegTurbo(rgb: Buffer, width: number, height:
   const tj = turbo();
   if (!tj) throw new Error('libjpeg-turbo binding is not available (check libjpegTurboAvailable() first)');
   const options = { format: tj.FORMAT_RGB, width, height, quality, subsampling: tj.SAMP_420 };
-  const needed = tj.bufferSize(options);
-  const index = idleDestinations.findIndex((b) => b.length >= needed);
-  const dst = index >= 0 ? idleDestinations.splice(index, 1)[0] : Buffer.allocUnsafe(needed);
+  const dst = encodeDestinations.take(tj.bufferSize(options));
   try {
     return Buffer.from(await tj.compress(rgb, dst, options));
   } finally {
-    if (idleDestinations.length < MAX_IDLE_DESTINATIONS) idleDestinations.push(dst);
+    encodeDestinations.give(dst);
   }
 }
